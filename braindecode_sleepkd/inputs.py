@@ -1,0 +1,141 @@
+"""Turn what users pass to ``fit`` / ``predict`` into checked sequences."""
+
+import numpy as np
+import torch
+from skorch.helper import SliceDataset
+
+
+def _is_windows_dataset(X):
+    return hasattr(X, "datasets") and hasattr(X, "description")
+
+
+def _windows_sfreq(windows):
+    ds = windows.datasets[0]
+    raw = getattr(ds, "windows", None)
+    if raw is None:
+        raw = getattr(ds, "raw", None)
+    return None if raw is None else float(raw.info["sfreq"])
+
+
+def as_sequences(X, y, seq_len, stride=None, groups=None, return_sfreq=False):
+    """Check ``X`` (and ``y``) and return sequences ``(X, y, groups[, sfreq])``.
+
+    Parameters
+    ----------
+    X : array-like | braindecode windows dataset | skorch SliceDataset
+        Arrays of shape ``(n_seq, seq_len, n_chans, n_times)``; windows are cut
+        into sequences of ``seq_len`` consecutive epochs of one recording with
+        :func:`~braindecode_sleepkd.datasets.make_sequences`.
+    y : array-like | None
+        Labels, or None (taken from windows).
+    seq_len, stride : int
+        Used for windows only.
+    groups : array-like | None
+        Subject of each sequence (taken from windows when None).
+    return_sfreq : bool
+        Also return the sampling frequency when it is known (windows), else None.
+
+    Raises
+    ------
+    ValueError
+        Empty input, wrong number of dimensions, non-finite values, or ``X`` and
+        ``y`` of different lengths.
+    """
+    sfreq = None
+    if _is_windows_dataset(X):
+        from .datasets import make_sequences
+
+        sfreq = _windows_sfreq(X)
+        X, y_w, groups_w = make_sequences(X, seq_len, stride=stride)
+        y = y_w if y is None else y
+        groups = groups_w if groups is None else groups
+    elif isinstance(X, SliceDataset):
+        if len(X) == 0:
+            raise ValueError("X is empty: got a SliceDataset with 0 items.")
+        if y is not None and not isinstance(y, np.ndarray):
+            y = np.asarray(list(y) if isinstance(y, SliceDataset) else y)
+    else:
+        if isinstance(X, torch.Tensor):
+            X = X.detach().cpu().numpy()
+        X = np.asarray(X)
+        if X.size == 0 or len(X) == 0:
+            raise ValueError(
+                f"X is empty (shape {X.shape}); expected at least one "
+                "sequence of shape (seq_len, n_chans, n_times)."
+            )
+        if X.ndim != 4:
+            raise ValueError(
+                f"X must have 4 dimensions (n_seq, seq_len, n_chans, n_times), got "
+                f"{X.ndim} with shape {X.shape}. Use make_sequences() to cut windows "
+                "into sequences, or X[:, None] for single epochs (seq_len=1)."
+            )
+        if not np.issubdtype(X.dtype, np.number):
+            raise ValueError(f"X must be numeric, got dtype {X.dtype}.")
+        X = X.astype(np.float32, copy=False)
+        n_bad = int(np.size(X) - np.isfinite(X).sum())
+        if n_bad:
+            raise ValueError(
+                f"X contains {n_bad} non-finite values (NaN or inf); clean or "
+                "interpolate the signal first."
+            )
+    if y is not None:
+        if isinstance(y, torch.Tensor):
+            y = y.detach().cpu().numpy()
+        y = np.asarray(y)
+        if len(y) != len(X):
+            raise ValueError(
+                f"X and y have different lengths: {len(X)} sequences in X, "
+                f"{len(y)} in y."
+            )
+    if groups is not None and len(groups) != len(X):
+        raise ValueError(f"groups has {len(groups)} entries for {len(X)} sequences.")
+    if return_sfreq:
+        return X, y, groups, sfreq
+    return X, y, groups
+
+
+def check_labels(y, n_seq, n_classes):
+    """Check labels and return them as int64 ``(n_seq, seq_len)`` or float32 probas.
+
+    Raises
+    ------
+    ValueError
+        Wrong shape, non-numeric or non-integer labels, labels outside
+        ``0 .. n_classes - 1`` (named), or probabilities that do not sum to 1.
+    """
+    y = np.asarray(y)
+    if y.dtype.kind in "USO":
+        raise ValueError(
+            f"Labels must be integers 0..{n_classes - 1}, got {y.dtype} values such "
+            f"as {y.ravel()[:3].tolist()}; map stage names to integers first "
+            "(W=0, N1=1, N2=2, N3=3, REM=4)."
+        )
+    if y.ndim == 3:
+        if y.shape[-1] != n_classes:
+            raise ValueError(
+                f"Probability targets must have n_classes={n_classes} on the last "
+                f"axis, got shape {y.shape}."
+            )
+        if (y < 0).any() or not np.allclose(y.sum(-1), 1.0, atol=1e-3):
+            raise ValueError("Probability targets must be >= 0 and sum to 1 per epoch.")
+        return y.astype(np.float32)
+    if y.ndim != 2:
+        raise ValueError(
+            f"y must have shape (n_seq, seq_len) (labels) or (n_seq, seq_len, "
+            f"n_classes) (probabilities), got shape {y.shape}."
+        )
+    if y.dtype.kind == "f":
+        if not np.isfinite(y).all() or not np.equal(np.round(y), y).all():
+            raise ValueError(
+                "Float labels must be whole numbers 0..n_classes-1; got non-integer "
+                "or non-finite values. Pass probabilities with shape "
+                "(n_seq, seq_len, n_classes) for soft targets."
+            )
+    y = y.astype(np.int64)
+    bad = np.unique(y[(y < 0) | (y >= n_classes)])
+    if bad.size:
+        raise ValueError(
+            f"Labels outside 0..{n_classes - 1}: {bad.tolist()} "
+            f"({int(np.isin(y, bad).sum())} epochs). Map or drop them first."
+        )
+    return y
