@@ -1,15 +1,18 @@
-"""The ``sleepkd`` command line: ``demo``, ``benchmark`` and ``export``."""
+"""The ``sleepkd`` command line: ``demo``, ``benchmark`` and ``export``.
+
+Each sub-command lives in :mod:`braindecode_sleepkd.commands` as a module with
+``add_parser(subparsers)`` and ``run(args) -> int``.
+"""
 
 import argparse
+import importlib
 import sys
 
+COMMANDS = ("demo", "benchmark", "export")
 
-def _not_available(name):
-    def run(args):
-        print(f"sleepkd {name}: not available yet in this version.", file=sys.stderr)
-        return 2
 
-    return run
+class CommandError(Exception):
+    """A user error in a sub-command: printed as one line, exit code 2."""
 
 
 def build_parser():
@@ -18,15 +21,10 @@ def build_parser():
         prog="sleepkd",
         description="SleepKD: distil a large sleep-staging network into a small one.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{demo,benchmark,export}")
-    demo = sub.add_parser(
-        "demo", help="distil teacher -> assistant -> student on the sample"
-    )
-    demo.set_defaults(func=_not_available("demo"))
-    bench = sub.add_parser("benchmark", help="the paper's comparison of methods")
-    bench.set_defaults(func=_not_available("benchmark"))
-    export = sub.add_parser("export", help="export a fitted student to ONNX")
-    export.set_defaults(func=_not_available("export"))
+    sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
+    for name in COMMANDS:
+        module = importlib.import_module(f"braindecode_sleepkd.commands.{name}")
+        module.add_parser(sub)
     return parser
 
 
@@ -37,7 +35,11 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 0
-    return args.func(args)
+    try:
+        return int(args.func(args) or 0)
+    except (CommandError, ValueError, FileNotFoundError) as err:
+        print(f"sleepkd {args.command}: error: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -547,13 +547,19 @@ class SleepKDClassifier(NeuralNetClassifier):
         return outs
 
     # ------------------------------------------------------------ train steps
-    def _split_batch(self, batch):
+    def split_batch(self, batch):
+        """Return ``(x, index, y)`` of a batch (``index`` is None for plain X)."""
         Xi, yi = unpack_data(batch)
         if isinstance(Xi, dict):
             return Xi["x"].float(), Xi["index"], yi
         return Xi.float(), None, yi
 
-    def _loss(self, x, index, yi, training):
+    def compute_loss(self, x, index, yi, training):
+        """Total loss of the current learner on a batch; logs every term.
+
+        Returns ``(total_loss, logits)``. Subclasses (e.g. for Accelerate) call it
+        from their own ``train_step_single``.
+        """
         out = self.module_.forward_features(x)
         guides = self._guide_outputs(x, index) if self.guides_ else []
         if guides:
@@ -582,19 +588,19 @@ class SleepKDClassifier(NeuralNetClassifier):
     def train_step_single(self, batch, **fit_params):
         """One optimisation step of the current learner."""
         self._set_training(True)
-        x, index, yi = self._split_batch(batch)
+        x, index, yi = self.split_batch(batch)
         if self.augmentation is not None:
             x = self.augmentation(x)
-        loss, logits = self._loss(x, index, yi, training=True)
+        loss, logits = self.compute_loss(x, index, yi, training=True)
         loss.backward()
         return {"loss": loss, "y_pred": logits}
 
     def validation_step(self, batch, **fit_params):
         """Loss of the current learner on a validation batch."""
         self._set_training(False)
-        x, index, yi = self._split_batch(batch)
+        x, index, yi = self.split_batch(batch)
         with torch.no_grad():
-            loss, logits = self._loss(x, index, yi, training=False)
+            loss, logits = self.compute_loss(x, index, yi, training=False)
         return {"loss": loss, "y_pred": logits}
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):

@@ -1,0 +1,1 @@
+"""Sub-commands of the ``sleepkd`` command line (one module each)."""
