@@ -1,0 +1,31 @@
+"""Sleep data as braindecode windows: real loaders, sequences and a simulator.
+
+Labels are integers 0..4 for ``SLEEP_STAGES = ("W", "N1", "N2", "N3", "REM")``;
+windows hold float32 microvolts, and every dataset's ``description`` has
+``subject`` and ``recording`` (plus counts of what was dropped).
+"""
+
+from .dreams import DREAMS, read_dreams_hypnogram, read_dreams_signal
+from .paths import data_path
+from .sample import load_sample
+from .sequences import (
+    RecordingSequenceSampler,
+    SequenceDataset,
+    make_sequences,
+    sequence_starts,
+)
+from .stages import SLEEP_STAGES, stage_counts
+
+__all__ = [
+    "DREAMS",
+    "SLEEP_STAGES",
+    "RecordingSequenceSampler",
+    "SequenceDataset",
+    "data_path",
+    "load_sample",
+    "make_sequences",
+    "read_dreams_hypnogram",
+    "read_dreams_signal",
+    "sequence_starts",
+    "stage_counts",
+]

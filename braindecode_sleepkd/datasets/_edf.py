@@ -1,0 +1,95 @@
+"""Reading one channel of an EDF file with MNE, in microvolts, with clear errors."""
+
+# Authors: braindecode-sleepkd developers
+# License: BSD-3-Clause
+
+from pathlib import Path
+
+import mne
+import numpy as np
+
+# factor from an EDF physical dimension to microvolts
+_TO_UV = {"uv": 1.0, "µv": 1.0, "mv": 1e3, "v": 1e6, "nv": 1e-3}
+
+
+def read_edf_raw(fname, preload=False, **kwargs):
+    """Open an EDF (or EDF-format ``.rec``) file with MNE, with clear errors.
+
+    Parameters
+    ----------
+    fname : str | Path
+        The file.
+    preload : bool
+        Load the data now.
+    **kwargs
+        Passed to :func:`mne.io.read_raw_edf`.
+
+    Returns
+    -------
+    raw : mne.io.Raw
+    """
+    fname = Path(fname)
+    if not fname.is_file():
+        raise FileNotFoundError(f"EDF file not found: {fname}")
+    try:
+        raw = mne.io.read_raw_edf(fname, preload=preload, verbose="error", **kwargs)
+    except Exception as exc:  # MNE raises many types on a damaged header
+        raise ValueError(
+            f"Cannot read {fname} as EDF: the file is corrupt or truncated "
+            f"({type(exc).__name__}: {exc})"
+        ) from exc
+    return raw
+
+
+def pick_channel(raw, channel, fname):
+    """Return ``raw`` reduced to ``channel``, or raise listing the channels."""
+    if channel not in raw.ch_names:
+        raise ValueError(
+            f"Channel {channel!r} not in {fname}; available: {raw.ch_names}"
+        )
+    return raw.pick([channel])
+
+
+def microvolt_factor(raw, channel):
+    """Factor turning MNE's values of ``channel`` into microvolts.
+
+    MNE scales a signal to volts only when it knows the EDF physical
+    dimension (``uV``, ``mV``, ...) spelled its way; otherwise (e.g. ``UV``
+    in the DREAMS files) it keeps the physical values. This reads MNE's
+    per-channel multiplier and the original unit to undo either case.
+    """
+    idx = raw._raw_extras[0]["ch_names"].index(channel)
+    mne_mult = float(raw._raw_extras[0]["units"][idx])
+    unit = str(raw._orig_units.get(channel, "")).strip().lower()
+    to_uv = _TO_UV.get(unit, 1.0)
+    return to_uv / mne_mult
+
+
+def read_edf_channel(fname, channel):
+    """Read one EDF channel in microvolts.
+
+    Parameters
+    ----------
+    fname : str | Path
+        EDF file.
+    channel : str
+        Channel name as in the file.
+
+    Returns
+    -------
+    data : np.ndarray, shape (n_samples,)
+        Microvolts, float64.
+    sfreq : float
+        Sampling rate of that channel.
+    """
+    raw = read_edf_raw(fname)
+    factor = microvolt_factor(raw, channel) if channel in raw.ch_names else 1.0
+    raw = pick_channel(raw, channel, fname)
+    try:
+        data = raw.get_data()[0]
+    except Exception as exc:
+        raise ValueError(
+            f"Cannot read the samples of {fname}: the file is corrupt or "
+            f"truncated ({type(exc).__name__}: {exc})"
+        ) from exc
+    return np.asarray(data * factor, dtype=np.float64), float(raw.info["sfreq"])

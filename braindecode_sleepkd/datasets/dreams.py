@@ -1,0 +1,392 @@
+"""DREAMS excerpt databases: text (or EDF) excerpts with 5-s R&K hypnograms."""
+
+# Authors: braindecode-sleepkd developers
+# License: BSD-3-Clause
+
+import re
+import warnings
+from pathlib import Path
+
+import mne
+import numpy as np
+import pandas as pd
+from braindecode.datasets import BaseConcatDataset
+
+from ._edf import read_edf_channel
+from ._windows import EPOCH_S, annotate_epochs, make_windows, raw_dataset
+from .paths import data_path
+
+#: DREAMS R&K codes -> AASM labels; -1 (movement) and -2/-3 (unknown) are no vote.
+DREAMS_RK_TO_AASM = {5: 0, 4: 4, 3: 1, 2: 2, 1: 3, 0: 3, -1: -1, -2: -1, -3: -1}
+CODE_S = 5.0
+AMBIGUOUS_OPTIONS = ("drop", "majority", "raise")
+
+
+def read_dreams_signal(fname):
+    """Read a DREAMS ``excerptN.txt`` file.
+
+    Parameters
+    ----------
+    fname : str | Path
+        File whose first line is the channel in brackets (e.g. ``[C3-A1]``),
+        followed by one sample per line in microvolts.
+
+    Returns
+    -------
+    channel : str
+        Channel name from the first line.
+    data : np.ndarray, shape (n_samples,)
+        Samples in microvolts (float64).
+    """
+    fname = Path(fname)
+    if not fname.is_file():
+        raise FileNotFoundError(f"DREAMS signal file not found: {fname}")
+    with fname.open() as f:
+        header = f.readline().strip()
+    match = re.fullmatch(r"\[(.+)\]", header)
+    if match is None:
+        raise ValueError(
+            f"{fname}: first line should be the channel in brackets, got {header!r}"
+        )
+    try:
+        data = pd.read_csv(fname, skiprows=1, header=None, dtype=np.float64)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise ValueError(f"{fname}: non-numeric sample values ({exc})") from exc
+    return match.group(1), data.to_numpy()[:, 0]
+
+
+def read_dreams_hypnogram(fname):
+    """Read a DREAMS ``Hypnogram_excerptN.txt`` file (one R&K code per 5 s).
+
+    Parameters
+    ----------
+    fname : str | Path
+        File with a ``[Hypnogram]`` first line, then one integer code a line.
+
+    Returns
+    -------
+    codes : np.ndarray of int, shape (n_codes,)
+        The R&K codes (5 W, 4 REM, 3 S1, 2 S2, 1 S3, 0 S4, -1 movement,
+        -2/-3 unknown).
+
+    Raises
+    ------
+    ValueError
+        If a code is not one of the above; every bad value is listed with its
+        line number.
+    """
+    fname = Path(fname)
+    if not fname.is_file():
+        raise FileNotFoundError(f"DREAMS hypnogram file not found: {fname}")
+    lines = fname.read_text().splitlines()
+    if not lines or lines[0].strip() != "[Hypnogram]":
+        raise ValueError(f"{fname}: first line should be [Hypnogram]")
+    codes, bad = [], []
+    for lineno, line in enumerate(lines[1:], start=2):
+        text = line.strip()
+        if not text:
+            continue
+        try:
+            code = int(text)
+        except ValueError:
+            code = None
+        if code not in DREAMS_RK_TO_AASM:
+            bad.append(f"line {lineno}: {text!r}")
+            continue
+        codes.append(code)
+    if bad:
+        raise ValueError(
+            f"{fname}: unknown hypnogram values (expected one of "
+            f"{sorted(DREAMS_RK_TO_AASM)}): " + "; ".join(bad)
+        )
+    return np.asarray(codes, dtype=np.int64)
+
+
+def rk_codes_to_epochs(codes, codes_per_epoch=6, min_agreement=4, ambiguous="drop"):
+    """Turn 5-s R&K codes into 30-s AASM labels by majority vote.
+
+    Parameters
+    ----------
+    codes : array-like of int
+        DREAMS R&K codes, one per 5 s.
+    codes_per_epoch : int
+        Codes in one 30-s epoch.
+    min_agreement : int
+        An epoch is *ambiguous* when fewer than this many of its codes agree
+        on one AASM stage (movement and unknown codes are no vote). The
+        default 4 of 6 is a strict majority.
+    ambiguous : {"drop", "majority", "raise"}
+        What to do with ambiguous epochs: leave them out (label -1), label
+        them with the most frequent stage (ties: the first in time; epochs
+        without any valid code are still left out), or raise.
+
+    Returns
+    -------
+    labels : np.ndarray of int, shape (n_epochs,)
+        AASM label per epoch, -1 where left out.
+    report : dict
+        ``n_epochs``, ``n_ambiguous``, ``ambiguous_epochs`` (positions),
+        ``n_mixed`` (epochs whose codes are not unanimous),
+        ``n_trailing_codes`` (codes after the last full epoch, unused).
+    """
+    if ambiguous not in AMBIGUOUS_OPTIONS:
+        raise ValueError(f"ambiguous must be one of {AMBIGUOUS_OPTIONS}")
+    codes = np.asarray(codes, dtype=np.int64)
+    n_epochs = len(codes) // codes_per_epoch
+    votes = np.vectorize(DREAMS_RK_TO_AASM.__getitem__, otypes=[np.int64])(
+        codes[: n_epochs * codes_per_epoch]
+    ).reshape(n_epochs, codes_per_epoch)
+    counts = np.stack([(votes == k).sum(axis=1) for k in range(5)], axis=1)
+    agreement = counts.max(axis=1)
+    # ties go to the stage of the earliest tied code in the epoch
+    is_top = (
+        counts[np.arange(n_epochs)[:, None], np.clip(votes, 0, None)]
+        == (agreement[:, None])
+    )
+    is_top &= votes >= 0
+    first = np.argmax(is_top, axis=1)
+    labels = np.where(agreement > 0, votes[np.arange(n_epochs), first], -1)
+    amb = agreement < min_agreement
+    positions = tuple(int(i) for i in np.flatnonzero(amb))
+    if ambiguous == "raise" and positions:
+        raise ValueError(
+            f"{len(positions)} ambiguous 30-s epochs (fewer than {min_agreement} "
+            f"of {codes_per_epoch} codes agree) at positions {list(positions)}"
+        )
+    if ambiguous == "drop":
+        labels = np.where(amb, -1, labels)
+    n_mixed = int(((votes != votes[:, :1]).any(axis=1)).sum())
+    report = dict(
+        n_epochs=n_epochs,
+        n_ambiguous=len(positions),
+        ambiguous_epochs=positions,
+        n_mixed=n_mixed,
+        n_trailing_codes=len(codes) - n_epochs * codes_per_epoch,
+    )
+    return labels, report
+
+
+#: Sampling rates an inferred rate is checked against.
+COMMON_SFREQS = (50.0, 64.0, 100.0, 128.0, 200.0, 250.0, 256.0, 500.0, 512.0, 1000.0)
+
+
+def infer_sfreq(
+    n_samples, n_codes, code_s=CODE_S, tolerance=0.01, candidates=COMMON_SFREQS
+):
+    """Infer the sampling rate of an excerpt from its hypnogram length.
+
+    Parameters
+    ----------
+    n_samples : int
+        Samples in the signal.
+    n_codes : int
+        Codes in the hypnogram (one per ``code_s`` seconds).
+    code_s : float
+        Seconds per code.
+    tolerance : float
+        Largest relative gap between ``n_samples / (n_codes * code_s)`` and
+        the nearest of ``candidates``.
+    candidates : sequence of float
+        Plausible sampling rates.
+
+    Returns
+    -------
+    sfreq : float
+        The nearest candidate rate.
+    """
+    if n_codes == 0:
+        raise ValueError("empty hypnogram: cannot infer the sampling rate")
+    rate = n_samples / (n_codes * code_s)
+    cands = np.asarray(candidates, dtype=float)
+    sfreq = float(cands[np.argmin(np.abs(np.log(rate / cands)))]) if rate else 0.0
+    if sfreq <= 0 or abs(rate - sfreq) > tolerance * sfreq:
+        raise ValueError(
+            f"cannot infer a sampling rate: {n_samples} samples for {n_codes} "
+            f"codes of {code_s} s gives {rate:.4f} Hz, not within "
+            f"{tolerance:.0%} of a usual rate {tuple(cands)}; signal and "
+            "hypnogram do not match (truncated file?)"
+        )
+    return sfreq
+
+
+def _find_excerpts(folder, fmt):
+    ids = []
+    for hyp in folder.glob("Hypnogram_excerpt*.txt"):
+        match = re.fullmatch(r"Hypnogram_excerpt(\d+)\.txt", hyp.name)
+        if match and (folder / f"excerpt{match.group(1)}.{fmt}").is_file():
+            ids.append(int(match.group(1)))
+    return sorted(ids)
+
+
+class DREAMS(BaseConcatDataset):
+    """DREAMS excerpts as 30-s AASM windows (one recording per excerpt).
+
+    Reads the DREAMS Spindles (or another DREAMS excerpt) database from a
+    local folder: ``excerptN.txt`` (one channel, microvolts; or
+    ``excerptN.edf`` with ``format="edf"``) and ``Hypnogram_excerptN.txt``
+    (one Rechtschaffen & Kales code per 5 s). The sampling rate of a text
+    excerpt is not in the file: it is inferred as
+    ``n_samples / (n_codes * 5 s)`` and checked to be within 1% of a whole
+    rate; samples beyond the last scored epoch are cut and counted
+    (``n_trimmed_samples``). Six codes make one 30-s epoch: S3 + S4 -> N3,
+    majority vote, ambiguous epochs reported (count, positions) and handled
+    by ``ambiguous``. Every excerpt is resampled to ``sfreq``.
+
+    The files are CC BY-NC-ND 3.0: they are read in place, never copied.
+
+    Parameters
+    ----------
+    path : str | Path | None
+        Folder with the files; default: ``data_path("dreams-spindles")``.
+    subject_ids : list of int | int | None
+        Excerpt numbers (one excerpt per patient, so the excerpt number is
+        the subject); None loads all excerpts found.
+    sfreq : float | None
+        Common sampling rate (Hz) after resampling; None keeps the native
+        rates, which is an error when they differ.
+    format : {"txt", "edf"}
+        Read ``excerptN.txt`` or the full PSG ``excerptN.edf``.
+    channel : str | None
+        Channel to read; None: the channel of the text file, or ``C3-A1``
+        from an EDF file. A channel that is not there raises and lists the
+        available ones.
+    min_agreement : int
+        Codes out of six that must agree on a stage for an epoch to be
+        unambiguous (4 = strict majority).
+    ambiguous : {"drop", "majority", "raise"}
+        Handling of ambiguous epochs, see :func:`rk_codes_to_epochs`.
+
+    Attributes
+    ----------
+    description : pandas.DataFrame
+        Per excerpt: ``subject``, ``recording`` (``excerptN``), ``night``,
+        ``channel``, ``sfreq_native``, ``n_epochs_scored``, ``n_windows``,
+        ``n_dropped``, ``n_ambiguous``, ``ambiguous_epochs``, ``n_mixed``,
+        ``n_trimmed_samples``, ``dataset``.
+
+    Notes
+    -----
+    Windows hold microvolts as float32 (the MNE raw objects inside also hold
+    microvolts, not MNE's volts). Labels are 0..4 = W, N1, N2, N3, REM.
+
+    References
+    ----------
+    Devuyst S., Dutoit T., et al. Automatic sleep spindles detection -
+    overview and development of a standard proposal assessment method.
+    IEEE EMBC 2011.
+    """
+
+    def __init__(
+        self,
+        path=None,
+        subject_ids=None,
+        sfreq=100.0,
+        format="txt",
+        channel=None,
+        min_agreement=4,
+        ambiguous="drop",
+    ):
+        if format not in ("txt", "edf"):
+            raise ValueError(f"format must be 'txt' or 'edf', got {format!r}")
+        folder = data_path("dreams-spindles", path)
+        if subject_ids is None:
+            subject_ids = _find_excerpts(folder, format)
+            if not subject_ids:
+                raise FileNotFoundError(
+                    f"No DREAMS excerpts (excerptN.{format} with "
+                    f"Hypnogram_excerptN.txt) in {folder}"
+                )
+        subject_ids = [int(s) for s in np.atleast_1d(subject_ids)]
+        missing = [
+            str(folder / name)
+            for s in subject_ids
+            for name in (f"excerpt{s}.{format}", f"Hypnogram_excerpt{s}.txt")
+            if not (folder / name).is_file()
+        ]
+        if missing:
+            raise FileNotFoundError(
+                "Missing DREAMS files: " + ", ".join(missing) + ". Get the DREAMS "
+                "Spindles database (Zenodo record 'The DREAMS Databases and "
+                "Assessment Algorithm') and extract it there."
+            )
+        records, notes = [], []
+        for s in subject_ids:
+            raw, desc = self._load_excerpt(
+                folder, s, format, channel, min_agreement, ambiguous
+            )
+            records.append((raw, desc))
+            if desc["n_dropped"] or desc["n_trimmed_samples"]:
+                notes.append(
+                    f"excerpt{s}: {desc['n_dropped']} epochs dropped "
+                    f"({desc['n_ambiguous']} ambiguous at positions "
+                    f"{list(desc['ambiguous_epochs'])}), "
+                    f"{desc['n_trimmed_samples']} samples after the last "
+                    "scored epoch unused"
+                )
+        if notes:
+            warnings.warn("DREAMS: " + "; ".join(notes), stacklevel=2)
+        rates = {desc["sfreq_native"] for _, desc in records}
+        if sfreq is None and len(rates) > 1:
+            raise ValueError(
+                "DREAMS excerpts have different sampling rates "
+                + ", ".join(
+                    f"{d['recording']}: {d['sfreq_native']:g} Hz" for _, d in records
+                )
+                + "; pass sfreq= to resample them to one rate."
+            )
+        datasets = []
+        for raw, desc in records:
+            if sfreq is not None and raw.info["sfreq"] != sfreq:
+                raw.resample(sfreq, verbose="error")
+            datasets.append(raw_dataset(raw, desc))
+        windows = make_windows(datasets)
+        for ds in windows.datasets:
+            ds.description["n_windows"] = len(ds)
+        super().__init__(windows.datasets)
+
+    @staticmethod
+    def _load_excerpt(folder, subject, fmt, channel, min_agreement, ambiguous):
+        codes = read_dreams_hypnogram(folder / f"Hypnogram_excerpt{subject}.txt")
+        fname = folder / f"excerpt{subject}.{fmt}"
+        if fmt == "txt":
+            ch_name, data = read_dreams_signal(fname)
+            if channel is not None and channel != ch_name:
+                raise ValueError(
+                    f"Channel {channel!r} not in {fname}; available: [{ch_name!r}]"
+                )
+            sfreq_native = infer_sfreq(len(data), len(codes))
+        else:
+            ch_name = "C3-A1" if channel is None else channel
+            data, sfreq_native = read_edf_channel(fname, ch_name)
+            inferred = infer_sfreq(len(data), len(codes))
+            if inferred != sfreq_native:
+                raise ValueError(
+                    f"{fname}: header says {sfreq_native:g} Hz but the hypnogram "
+                    f"implies {inferred:g} Hz"
+                )
+        labels, report = rk_codes_to_epochs(
+            codes, min_agreement=min_agreement, ambiguous=ambiguous
+        )
+        n_per_epoch = int(round(EPOCH_S * sfreq_native))
+        n_full = min(len(labels), len(data) // n_per_epoch)
+        no_signal = len(labels) - n_full
+        labels = labels[:n_full]
+        used = n_full * n_per_epoch
+        info = mne.create_info([ch_name], sfreq_native, ch_types="eeg")
+        raw = mne.io.RawArray(data[None, :used], info, verbose="error")
+        annotate_epochs(raw, labels)
+        desc = dict(
+            subject=subject,
+            recording=f"excerpt{subject}",
+            night=1,
+            channel=ch_name,
+            sfreq_native=sfreq_native,
+            n_epochs_scored=report["n_epochs"],
+            n_dropped=int((labels < 0).sum()) + no_signal,
+            n_ambiguous=report["n_ambiguous"],
+            ambiguous_epochs=report["ambiguous_epochs"],
+            n_mixed=report["n_mixed"],
+            n_trimmed_samples=len(data) - used,
+            dataset="DREAMS",
+        )
+        return raw, desc

@@ -1,0 +1,179 @@
+"""DREAMS loader and load_sample on the real excerpts in ../shared/data."""
+
+import shutil
+import warnings
+
+import numpy as np
+import pytest
+from braindecode.datasets import BaseConcatDataset
+
+from braindecode_sleepkd.datasets import (
+    DREAMS,
+    SLEEP_STAGES,
+    data_path,
+    load_sample,
+    read_dreams_hypnogram,
+    stage_counts,
+)
+from braindecode_sleepkd.datasets.dreams import infer_sfreq, rk_codes_to_epochs
+from braindecode_sleepkd.datasets.paths import DEFAULT_DATA_DIR
+
+DREAMS_DIR = DEFAULT_DATA_DIR.resolve() / "dreams-spindles"
+pytestmark = pytest.mark.skipif(
+    not DREAMS_DIR.is_dir(), reason=f"real DREAMS excerpts absent: {DREAMS_DIR}"
+)
+
+# pinned on the 6 DREAMS Spindles excerpts, majority of six 5-s codes
+EXPECTED_COUNTS = {"W": 48, "N1": 40, "N2": 221, "N3": 46, "REM": 5}
+EXPECTED_NATIVE = {1: 100.0, 3: 50.0, 4: 200.0, 6: 200.0, 7: 200.0, 8: 200.0}
+EXPECTED_MIXED = {1: 17, 3: 27, 4: 14, 6: 26, 7: 19, 8: 7}
+
+
+@pytest.fixture(scope="module")
+def sample():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = load_sample()
+    return ds, caught
+
+
+def _labels(ds):
+    return np.concatenate([d.y for d in ds.datasets])
+
+
+def test_sample_class_counts_pinned(sample):
+    ds, _ = sample
+    assert isinstance(ds, BaseConcatDataset)
+    assert len(ds) == 360
+    assert stage_counts(_labels(ds)) == EXPECTED_COUNTS
+    assert SLEEP_STAGES == ("W", "N1", "N2", "N3", "REM")
+
+
+def test_sample_description(sample):
+    ds, _ = sample
+    desc = ds.description
+    assert list(desc["subject"]) == [1, 3, 4, 6, 7, 8]
+    assert list(desc["recording"]) == [f"excerpt{i}" for i in (1, 3, 4, 6, 7, 8)]
+    assert dict(zip(desc["subject"], desc["sfreq_native"])) == EXPECTED_NATIVE
+    assert dict(zip(desc["subject"], desc["n_mixed"])) == EXPECTED_MIXED
+    assert (desc["n_ambiguous"] == 0).all() and (desc["n_dropped"] == 0).all()
+    assert (desc["n_windows"] == 60).all()
+    assert list(desc["channel"]) == ["C3-A1", "C3-A1"] + ["CZ-A1"] * 4
+
+
+def test_sample_windows_shape_rate_units(sample):
+    ds, _ = sample
+    X, y, inds = ds[0]
+    assert X.shape == (1, 3000) and X.dtype == np.float32
+    assert {d.raw.info["sfreq"] for d in ds.datasets} == {100.0}
+    # microvolts: EEG amplitudes of tens of uV, not 1e-5 V
+    assert 1 < np.abs(X).max() < 1000
+
+
+def test_excerpt6_extra_samples_reported(sample):
+    ds, caught = sample
+    desc = ds.description.set_index("subject")
+    assert desc.loc[6, "n_trimmed_samples"] == 140
+    assert (desc.drop(index=6)["n_trimmed_samples"] == 0).all()
+    assert any("excerpt6" in str(w.message) and "140" in str(w.message) for w in caught)
+
+
+def test_signal_matches_text_file_at_native_rate():
+    ds = DREAMS(DREAMS_DIR, subject_ids=[1], sfreq=None)
+    x = np.loadtxt(DREAMS_DIR / "excerpt1.txt", skiprows=1, max_rows=3000)
+    np.testing.assert_allclose(ds[0][0][0], x, rtol=1e-6)
+
+
+def test_native_rates_differ_raises():
+    with pytest.raises(ValueError, match="different sampling rates.*excerpt3: 50 Hz"):
+        DREAMS(DREAMS_DIR, subject_ids=[1, 3], sfreq=None)
+
+
+def test_edf_variant_equals_text():
+    edf = DREAMS(DREAMS_DIR, subject_ids=3, sfreq=None, format="edf")
+    txt = DREAMS(DREAMS_DIR, subject_ids=3, sfreq=None)
+    assert edf.description["sfreq_native"][0] == 50.0
+    np.testing.assert_allclose(edf[5][0], txt[5][0], atol=1e-3)
+    np.testing.assert_array_equal(_labels(edf), _labels(txt))
+
+
+def test_edf_missing_channel_lists_available():
+    with pytest.raises(ValueError, match=r"Channel 'Pz' not in .*available:.*O1-A1"):
+        DREAMS(DREAMS_DIR, subject_ids=3, format="edf", channel="Pz")
+
+
+def test_text_missing_channel_lists_available():
+    with pytest.raises(ValueError, match=r"available: \['C3-A1'\]"):
+        DREAMS(DREAMS_DIR, subject_ids=1, channel="Fpz-Cz")
+
+
+def test_strict_agreement_reports_ambiguous_epochs():
+    with pytest.warns(UserWarning, match="excerpt8: 7 epochs dropped"):
+        ds = DREAMS(DREAMS_DIR, subject_ids=8, min_agreement=6)
+    desc = ds.description.iloc[0]
+    assert desc["n_ambiguous"] == 7 == desc["n_dropped"]
+    assert len(desc["ambiguous_epochs"]) == 7
+    assert len(ds) == 53
+    kept = DREAMS(DREAMS_DIR, subject_ids=8, min_agreement=6, ambiguous="majority")
+    assert len(kept) == 60 and kept.description["n_ambiguous"][0] == 7
+    with pytest.raises(ValueError, match="7 ambiguous 30-s epochs"):
+        DREAMS(DREAMS_DIR, subject_ids=8, min_agreement=6, ambiguous="raise")
+
+
+def test_rk_codes_to_epochs_rules():
+    codes = [5] * 6 + [3, 3, 3, 2, 2, 2] + [1, 0, 1, 0, 2, 2] + [-1] * 6 + [4, 4]
+    labels, rep = rk_codes_to_epochs(codes)
+    # tie S1/S2 is ambiguous; S3+S4 -> N3 (4 votes); all movement: no vote
+    np.testing.assert_array_equal(labels, [0, -1, 3, -1])
+    assert rep["ambiguous_epochs"] == (1, 3) and rep["n_trailing_codes"] == 2
+    labels, _ = rk_codes_to_epochs(codes, ambiguous="majority")
+    np.testing.assert_array_equal(labels, [0, 1, 3, -1])
+
+
+def test_unknown_hypnogram_values_listed_with_lines(tmp_path):
+    f = tmp_path / "Hypnogram_excerpt9.txt"
+    f.write_text("[Hypnogram]\n5\n7\n5\nx\n")
+    with pytest.raises(ValueError, match=r"line 3: '7'; line 5: 'x'"):
+        read_dreams_hypnogram(f)
+
+
+def test_inconsistent_lengths_raise():
+    assert infer_sfreq(360140, 360) == 200.0
+    with pytest.raises(ValueError, match="cannot infer a sampling rate"):
+        infer_sfreq(1000, 360)
+
+
+def test_missing_files_named(tmp_path):
+    shutil.copy(DREAMS_DIR / "Hypnogram_excerpt1.txt", tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"excerpt1\.txt"):
+        DREAMS(tmp_path, subject_ids=1)
+    with pytest.raises(FileNotFoundError, match="No DREAMS excerpts"):
+        DREAMS(tmp_path / "..", subject_ids=None)
+
+
+def test_truncated_signal_file_raises(tmp_path):
+    lines = (DREAMS_DIR / "excerpt1.txt").read_text().splitlines()[:70001]
+    (tmp_path / "excerpt1.txt").write_text("\n".join(lines) + "\n")
+    shutil.copy(DREAMS_DIR / "Hypnogram_excerpt1.txt", tmp_path)
+    with pytest.raises(ValueError, match="do not match"):
+        DREAMS(tmp_path, subject_ids=1)
+
+
+def test_data_path_resolution(tmp_path, monkeypatch):
+    monkeypatch.delenv("SLEEPKD_DATA", raising=False)
+    assert data_path("dreams-spindles") == DREAMS_DIR
+    assert data_path("dreams-spindles", path=DREAMS_DIR) == DREAMS_DIR
+    monkeypatch.setenv("SLEEPKD_DATA", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="SLEEPKD_DATA"):
+        data_path("dreams-spindles")
+
+
+def test_load_sample_not_found_says_where(tmp_path):
+    with pytest.raises(FileNotFoundError, match="dreams-spindles.*SLEEPKD_DATA"):
+        load_sample(path=tmp_path)
+
+
+def test_load_sample_from_env(monkeypatch):
+    monkeypatch.setenv("SLEEPKD_DATA", str(DEFAULT_DATA_DIR))
+    ds = load_sample(subject_ids=[1], sfreq=50)
+    assert len(ds) == 60 and ds[0][0].shape == (1, 1500)
