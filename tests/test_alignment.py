@@ -2,6 +2,8 @@
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 from braindecode_sleepkd.distill.alignment import FeatureAlignment, build_alignment
@@ -31,6 +33,25 @@ def test_output_shapes(in_shape, out_shape, proj_type, seq_len):
     out = phi(torch.randn(3, seq_len, *in_shape[1:]))
     assert out.shape == (3, seq_len, *out_shape[1:])
     assert phi.in_shape == in_shape and phi.out_shape == out_shape
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    d_in=st.integers(1, 9),
+    d_out=st.integers(1, 9),
+    n_in=st.one_of(st.none(), st.integers(1, 12)),
+    n_out=st.one_of(st.none(), st.integers(1, 12)),
+    seq_len=st.integers(1, 4),
+    resample=st.sampled_from(["auto", "linear", "avgpool"]),
+)
+def test_property_shapes_and_finite(d_in, d_out, n_in, n_out, seq_len, resample):
+    in_shape = (3, d_in) if n_in is None else (3, d_in, n_in)
+    out_shape = (3, d_out) if n_out is None or n_in is None else (3, d_out, n_out)
+    phi = FeatureAlignment(in_shape, out_shape, resample=resample)
+    x = torch.randn(2, seq_len, *in_shape[1:]) * 1e4
+    out = phi(x)
+    assert out.shape == (2, seq_len, *out_shape[1:])
+    assert torch.isfinite(out).all()
 
 
 def test_3d_to_4d_is_refused_with_a_hint():
