@@ -148,17 +148,8 @@ class SleepKDClassifier(NeuralNetClassifier):
         iterator_train__shuffle=True,
         **kwargs,
     ):
-        super().__init__(
-            module=None,
-            criterion=criterion,
-            optimizer=optimizer,
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            train_split=train_split,
-            iterator_train__shuffle=iterator_train__shuffle,
-            **kwargs,
-        )
+        # Set before skorch's __init__: module instances are only accepted
+        # as plain attributes while the net is first being constructed.
         self.teacher = teacher
         self.assistant = assistant
         self.student = student
@@ -181,6 +172,17 @@ class SleepKDClassifier(NeuralNetClassifier):
         self.augmentation = augmentation
         self.checkpoint_dir = checkpoint_dir
         self.random_state = random_state
+        super().__init__(
+            module=None,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=train_split,
+            iterator_train__shuffle=iterator_train__shuffle,
+            **kwargs,
+        )
 
     # ------------------------------------------------------------------ params
     def _get_param_names(self):
@@ -465,7 +467,7 @@ class SleepKDClassifier(NeuralNetClassifier):
             return
         self._build_cache(dataset)
         self.initialize_optimizer()
-        self.initialize_history()
+        self.history_ = History()
         self._initialize_callbacks()
 
         n_epochs = self._stage_epochs(learner)

@@ -42,6 +42,8 @@ def as_sequences(X, y, seq_len, stride=None, groups=None, return_sfreq=False):
         ``y`` of different lengths.
     """
     sfreq = None
+    if isinstance(X, dict) and "x" in X:  # skorch's view of our datasets
+        X = X["x"]
     if _is_windows_dataset(X):
         from .datasets import make_sequences
 

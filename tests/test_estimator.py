@@ -1,0 +1,290 @@
+"""SleepKDClassifier: staged fitting, losses, caching, errors, determinism, resume."""
+
+import numpy as np
+import pytest
+import torch
+from helpers import TinySleepNet, make_data
+from sklearn.exceptions import NotFittedError
+from skorch.callbacks import Callback
+from skorch.exceptions import NotInitializedError
+
+from braindecode_sleepkd.distill import strategies
+from braindecode_sleepkd.estimator import SleepKDClassifier
+
+BIG = dict(teacher__width=16, teacher__units=16, assistant__width=12)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_data()
+
+
+def make_clf(**kw):
+    params = dict(max_epochs=2, random_state=0, verbose=0, batch_size=16, **BIG)
+    params.update(kw)
+    return SleepKDClassifier(TinySleepNet, TinySleepNet, TinySleepNet, **params)
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, y, _ = data
+    return make_clf().fit(X, y)
+
+
+def test_fit_predict_shapes_and_stages(fitted, data):
+    X, y, _ = data
+    assert fitted.predict(X).shape == y.shape
+    proba = fitted.predict_proba(X)
+    assert proba.shape == (*y.shape, 5)
+    np.testing.assert_allclose(proba.sum(-1), 1.0, atol=1e-5)
+    assert 0.0 <= fitted.score(X, y) <= 1.0
+    assert [s.split(":")[0] for s in fitted.stages_] == [
+        "teacher",
+        "assistant",
+        "student",
+    ]
+    assert set(fitted.histories_) == {"teacher", "assistant", "student"}
+    assert fitted.module_ is fitted.student_
+    assert fitted.teacher_.width == 16 and fitted.student_.width == 8
+    assert fitted.history_[-1, "stage"] == "student"
+    assert fitted.histories_["teacher"][-1, "stage"] == "teacher"
+
+
+def test_total_loss_is_weighted_sum_of_logged_terms(fitted):
+    w = dict(epoch=0.3, seq=0.2, soft=0.4, hard=0.1)
+    for batch in fitted.histories_["student"][-1, "batches"]:
+        total = sum(w[k] * batch[f"train_loss_{k}"] for k in w)
+        assert batch["train_loss"] == pytest.approx(total, rel=1e-5)
+
+
+def test_teacher_stage_uses_hard_loss_only(fitted):
+    for batch in fitted.histories_["teacher"][-1, "batches"]:
+        assert batch["train_loss"] == pytest.approx(batch["train_loss_hard"])
+        assert "train_loss_soft" not in batch
+
+
+def test_zero_distillation_weights_equal_scratch(data):
+    X, y, _ = data
+    zero = make_clf(alpha_epoch=0, beta_seq=0, gamma_soft=0, delta_hard=1.0).fit(X, y)
+    scratch = make_clf(strategy="scratch").fit(X, y)
+    np.testing.assert_allclose(
+        zero.predict_proba(X), scratch.predict_proba(X), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_pretrained_teacher_is_not_changed(data):
+    X, y, _ = data
+    teacher = TinySleepNet(width=16, units=16)
+    before = {k: v.clone() for k, v in teacher.state_dict().items()}
+    clf = SleepKDClassifier(
+        teacher,
+        TinySleepNet,
+        TinySleepNet,
+        teacher_pretrained=True,
+        max_epochs=2,
+        random_state=0,
+        verbose=0,
+    ).fit(X, y)
+    assert clf.stages_[0] == "teacher: pretrained, not trained"
+    for key, value in clf.teacher_.state_dict().items():
+        assert torch.equal(value, before[key]), key
+    for key, value in teacher.state_dict().items():
+        assert torch.equal(value, before[key]), key
+
+
+def test_teacher_frozen_during_later_stages(data):
+    X, y, _ = data
+
+    class Snapshot(Callback):
+        def on_train_begin(self, net, **kw):
+            if net.stage_ == "assistant":
+                self.teacher = {
+                    k: v.clone() for k, v in net.teacher_.state_dict().items()
+                }
+
+    snap = Snapshot()
+    clf = make_clf(callbacks=[snap]).fit(X, y)
+    for key, value in clf.teacher_.state_dict().items():
+        assert torch.equal(value, snap.teacher[key]), key
+
+
+def test_distilled_student_loss_decreases(data):
+    X, y, _ = data
+    clf = make_clf(max_epochs=8, lr=5e-3).fit(X, y)
+    losses = clf.histories_["student"][:, "train_loss"]
+    assert losses[-1] < losses[0]
+
+
+def test_cache_and_live_guides_agree(data):
+    X, y, _ = data
+    cached = make_clf(cache_teacher=True).fit(X, y)
+    live = make_clf(cache_teacher=False).fit(X, y)
+    np.testing.assert_allclose(
+        cached.predict_proba(X), live.predict_proba(X), rtol=1e-4, atol=1e-5
+    )
+
+
+def test_cache_size_limit_falls_back_to_live(data):
+    X, y, _ = data
+    with pytest.warns(UserWarning, match="running the guides live"):
+        make_clf(cache_max_gb=1e-9, max_epochs=1).fit(X, y)
+
+
+@pytest.mark.parametrize("name", strategies())
+def test_every_strategy_fits_and_predicts(name, data):
+    X, y, _ = data
+    clf = make_clf(strategy=name, max_epochs=1).fit(X, y)
+    assert clf.predict(X).shape == y.shape
+    learners = [s.split(":")[0] for s in clf.stages_]
+    assert learners[-1] == "student"
+    if name in ("sleepkd", "takd", "dgkd"):
+        assert learners == ["teacher", "assistant", "student"]
+    elif name == "scratch":
+        assert learners == ["student"]
+    else:
+        assert learners == ["teacher", "student"]
+
+
+@pytest.mark.parametrize(
+    "ablation, missing",
+    [
+        ("no_epoch", "epoch"),
+        ("no_seq", "seq"),
+        ("no_soft", "soft"),
+        ("no_hard", "hard"),
+        ("no_assistant", None),
+    ],
+)
+def test_sleepkd_ablations(ablation, missing, data):
+    X, y, _ = data
+    clf = make_clf(ablation=ablation, max_epochs=1).fit(X, y)
+    batch = clf.histories_["student"][-1, "batches"][0]
+    if missing is None:
+        assert [s.split(":")[0] for s in clf.stages_] == ["teacher", "student"]
+    else:
+        assert f"train_loss_{missing}" not in batch
+        assert len(clf.stages_) == 3
+
+
+def test_strategy_params_are_routed(data):
+    X, y, _ = data
+    clf = make_clf(strategy="dkd", strategy__beta=2.0, max_epochs=1).fit(X, y)
+    assert clf.strategy_.beta == 2.0
+    assert clf.get_params()["strategy__beta"] == 2.0
+
+
+def test_same_seed_same_predictions_other_seed_differs(data):
+    X, y, _ = data
+    a = make_clf(random_state=3).fit(X, y).predict_proba(X)
+    b = make_clf(random_state=3).fit(X, y).predict_proba(X)
+    c = make_clf(random_state=4).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_soft_targets_from_two_scorers(data):
+    X, y, _ = data
+    y2 = np.roll(y, 1, axis=1)
+    proba = (np.eye(5)[y] + np.eye(5)[y2]) / 2
+    clf = make_clf(max_epochs=1).fit(X, proba)
+    assert clf.predict(X).shape == y.shape
+
+
+# ----------------------------------------------------------------- errors
+def test_predict_before_fit_raises_not_fitted(data):
+    X, _, _ = data
+    with pytest.raises(NotFittedError, match="not fitted"):
+        make_clf().predict(X)
+    assert issubclass(NotInitializedError, NotFittedError)
+
+
+@pytest.mark.parametrize(
+    "mutate, match",
+    [
+        (lambda X, y: (X, y + 5), r"Labels outside 0\.\.4: \[5, 6, 7, 8, 9\]"),
+        (lambda X, y: (X, y[:-1]), "different lengths: 40 sequences in X, 39 in y"),
+        (lambda X, y: (X[:0], y[:0]), "X is empty"),
+        (lambda X, y: (X[:, 0], y), "must have 4 dimensions"),
+        (lambda X, y: (X, y.astype(float) + 0.5), "whole numbers"),
+        (lambda X, y: (X, y.astype(str)), "Labels must be integers"),
+        (lambda X, y: (np.where(X > 1.5, np.nan, X), y), "non-finite values"),
+    ],
+)
+def test_bad_inputs_fail_before_training(mutate, match, data):
+    X, y, _ = data
+    Xb, yb = mutate(X, y)
+    clf = make_clf()
+    with pytest.raises(ValueError, match=match):
+        clf.fit(Xb, yb)
+    assert not hasattr(clf, "histories_")
+
+
+def test_models_disagreeing_on_n_classes(data):
+    X, y, _ = data
+    clf = make_clf(assistant__n_classes=4)
+    with pytest.raises(ValueError, match="assistant expects n_classes=4"):
+        clf.fit(X, y)
+
+
+def test_model_built_for_other_n_times(data):
+    X, y, _ = data
+    clf = SleepKDClassifier(
+        TinySleepNet(n_times=600), TinySleepNet, TinySleepNet, verbose=0
+    )
+    with pytest.raises(ValueError, match="teacher expects n_times=600"):
+        clf.fit(X, y)
+
+
+def test_unknown_strategy_lists_valid_ones(data):
+    X, y, _ = data
+    with pytest.raises(ValueError, match="valid strategies are: dgkd, dkd, fitnets"):
+        make_clf(strategy="nope").fit(X, y)
+
+
+@pytest.mark.parametrize("value", [-0.1, float("nan")])
+def test_bad_loss_weight(value, data):
+    X, y, _ = data
+    with pytest.raises(ValueError, match="alpha_epoch must be a number >= 0"):
+        make_clf(alpha_epoch=value).fit(X, y)
+
+
+def test_pretrained_flag_needs_instance(data):
+    X, y, _ = data
+    with pytest.raises(ValueError, match="needs a trained teacher instance"):
+        make_clf(teacher_pretrained=True).fit(X, y)
+
+
+# ----------------------------------------------------------------- resume
+class _Interrupt(Callback):
+    def __init__(self, at_epoch=2):
+        self.at_epoch = at_epoch
+
+    def on_epoch_end(self, net, **kw):
+        if net.stage_ == "student" and len(net.history) == self.at_epoch:
+            raise RuntimeError("simulated crash")
+
+
+def test_resume_skips_finished_stages(tmp_path, data):
+    X, y, _ = data
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        make_clf(max_epochs=4, checkpoint_dir=tmp_path, callbacks=[_Interrupt()]).fit(
+            X, y
+        )
+    assert (tmp_path / "teacher.pt").exists() and (tmp_path / "assistant.pt").exists()
+    assert (tmp_path / "student.partial.pt").exists()
+    saved_teacher = torch.load(tmp_path / "teacher.pt", weights_only=False)["module"]
+    resumed = make_clf(max_epochs=4, checkpoint_dir=tmp_path).fit(X, y)
+    assert resumed.stages_[0].startswith("teacher: loaded")
+    assert resumed.stages_[1].startswith("assistant: loaded")
+    assert resumed.stages_[2] == "student: trained for 4 epochs"
+    for key, value in resumed.teacher_.state_dict().items():
+        assert torch.equal(value, saved_teacher[key])
+    assert (tmp_path / "student.pt").exists()
+    assert not (tmp_path / "student.partial.pt").exists()
+
+
+def test_resume_refuses_other_configuration(tmp_path, data):
+    X, y, _ = data
+    make_clf(max_epochs=1, checkpoint_dir=tmp_path).fit(X, y)
+    with pytest.raises(ValueError, match="different configuration.*gamma_soft"):
+        make_clf(max_epochs=1, checkpoint_dir=tmp_path, gamma_soft=0.9).fit(X, y)
