@@ -6,6 +6,7 @@ windows hold float32 microvolts, and every dataset's ``description`` has
 """
 
 from .dreams import DREAMS, read_dreams_hypnogram, read_dreams_signal
+from .hypnograms import read_sleep_edf_hypnogram
 from .paths import data_path
 from .sample import load_sample
 from .sequences import (
@@ -14,6 +15,7 @@ from .sequences import (
     make_sequences,
     sequence_starts,
 )
+from .simulated import simulate_sleep_eeg
 from .stages import SLEEP_STAGES, stage_counts
 
 __all__ = [
@@ -26,6 +28,8 @@ __all__ = [
     "make_sequences",
     "read_dreams_hypnogram",
     "read_dreams_signal",
+    "read_sleep_edf_hypnogram",
     "sequence_starts",
+    "simulate_sleep_eeg",
     "stage_counts",
 ]
