@@ -18,8 +18,9 @@ from torch import nn
 
 from .distill.losses import HardCELoss
 from .distill.strategies import make_strategy
-from .inputs import as_sequences, check_labels
+from .inputs import as_sequences, check_labels, check_teacher_proba
 from .models.sequence import SleepFeatures, check_signal
+from .teachers import is_external_teacher
 
 ROLES = ("teacher", "assistant", "student")
 _STAGE_SEED_OFFSET = {"teacher": 0, "assistant": 1000, "student": 2000}
@@ -209,6 +210,8 @@ class SleepKDClassifier(NeuralNetClassifier):
     def _build_role(self, role):
         spec = getattr(self, role)
         kwargs = self.get_params_for(role)
+        if role == "teacher" and (spec is None or is_external_teacher(spec)):
+            return None
         if spec is None:
             if kwargs:
                 raise ValueError(f"{role}__* parameters given but {role}=None.")
@@ -373,7 +376,7 @@ class SleepKDClassifier(NeuralNetClassifier):
         return bool(getattr(self, "fitted_", False))
 
     # ---------------------------------------------------------------- fitting
-    def fit(self, X, y=None, groups=None, **fit_params):
+    def fit(self, X, y=None, groups=None, teacher_proba=None, **fit_params):
         """Train teacher, assistant and student in turn.
 
         Parameters
@@ -387,6 +390,14 @@ class SleepKDClassifier(NeuralNetClassifier):
         groups : array-like | None
             Subject of each sequence, used by subject-wise validation splits
             (taken from the windows' descriptions when None).
+        teacher_proba : array-like | None
+            Class probabilities ``(n_seq, seq_len, n_classes)`` of an external
+            teacher (e.g. a pretrained scorer), aligned with ``y``. The teacher
+            stage is skipped and only the output-level terms (soft KL, hard CE)
+            apply on the teacher -> assistant link; the assistant -> student link
+            keeps every term. With ``teacher`` an external scorer (an object with
+            ``is_external_teacher = True`` and ``predict_proba(X, seq_len,
+            seq_stride)``), the probabilities are taken from it.
         **fit_params
             Passed to ``train_split``.
 
@@ -397,7 +408,15 @@ class SleepKDClassifier(NeuralNetClassifier):
         if hasattr(self, "stage_"):
             del self.stage_
         self.fitted_ = False
+        if teacher_proba is None and is_external_teacher(self.teacher):
+            teacher_proba = self.teacher.predict_proba(
+                X, seq_len=self.seq_len, seq_stride=self.seq_stride
+            )
         X, y, groups = self._prepare(X, y, groups)
+        self.external_ = None
+        if teacher_proba is not None:
+            proba = check_teacher_proba(teacher_proba, y.shape[:2], self.n_classes)
+            self.external_ = {"teacher": torch.log(torch.as_tensor(proba) + 1e-8)}
         if groups is not None:
             fit_params["groups"] = np.asarray(groups)
         if not (self.warm_start and self.initialized_):
@@ -406,6 +425,16 @@ class SleepKDClassifier(NeuralNetClassifier):
         self._check_models(X)
         has_assistant = self.assistant_ is not None and self.ablation != "no_assistant"
         links = self.strategy_.links(has_assistant)
+        needed = {link.learner for link in links} | {
+            g for link in links for g in link.guides
+        }
+        for role in sorted(needed):
+            external = (self.external_ or {}).get(role)
+            if getattr(self, role + "_") is None and external is None:
+                raise ValueError(
+                    f"The {role} is needed by strategy {self.strategy!r} but none "
+                    "was given (pass a model, or teacher_proba= for the teacher)."
+                )
         store = _StageStore(self.checkpoint_dir, self._config_fingerprint())
         dataset = self.get_dataset(X, y)
         self.histories_ = {}
@@ -413,6 +442,12 @@ class SleepKDClassifier(NeuralNetClassifier):
         for link in links:
             if link.learner == "teacher" and self.teacher_pretrained:
                 self.stages_.append("teacher: pretrained, not trained")
+                continue
+            if link.learner == "teacher" and self.external_ is not None:
+                self.stages_.append(
+                    "teacher: external probabilities (only soft and hard terms "
+                    "on the teacher -> assistant link)"
+                )
                 continue
             self._run_stage(link, dataset, y, store, fit_params)
         self.stage_ = "student"
@@ -445,19 +480,25 @@ class SleepKDClassifier(NeuralNetClassifier):
         self._seed(_STAGE_SEED_OFFSET[learner])
         for guide in self.guides_:
             module = getattr(self, guide + "_")
+            if module is None:
+                if not self.external_ or guide not in self.external_:
+                    raise ValueError(
+                        f"The {guide} is needed by strategy {self.strategy!r} but "
+                        "none was given (pass a model, or teacher_proba=)."
+                    )
+                continue
             module.eval()
             module.requires_grad_(False)
         self.module_.requires_grad_(True)
 
+        self.cache_ = None
         if self.guides_:
             x0 = torch.as_tensor(np.asarray(dataset.X["x"][0]), dtype=torch.float32)
             x0 = x0[None].to(self.device)
             with torch.no_grad():
                 self.module_.eval()
                 small = self.module_.forward_features(x0)
-                big = [
-                    getattr(self, g + "_").forward_features(x0) for g in self.guides_
-                ]
+                big = self._guide_outputs(x0, torch.zeros(1, dtype=torch.long))
             self.alignments_[learner] = self.strategy_.build_alignments(small, big).to(
                 self.device
             )
@@ -504,9 +545,12 @@ class SleepKDClassifier(NeuralNetClassifier):
         x0 = torch.as_tensor(np.asarray(X[0]), dtype=torch.float32)[None].to(
             self.device
         )
+        modules = [g for g in self.guides_ if getattr(self, g + "_") is not None]
+        if not modules:
+            return
         per_item = 0
         with torch.no_grad():
-            for g in self.guides_:
+            for g in modules:
                 out = getattr(self, g + "_").forward_features(x0)
                 per_item += sum(getattr(out, lv).numel() * 4 for lv in levels)
         size_gb = per_item * n / 1e9
@@ -518,7 +562,7 @@ class SleepKDClassifier(NeuralNetClassifier):
             )
             return
         cache = {}
-        for g in self.guides_:
+        for g in modules:
             module = getattr(self, g + "_")
             parts = {lv: [] for lv in levels}
             with torch.no_grad():
@@ -534,7 +578,10 @@ class SleepKDClassifier(NeuralNetClassifier):
     def _guide_outputs(self, x, index):
         outs = []
         for g in self.guides_:
-            if self.cache_ is not None:
+            if getattr(self, g + "_") is None:  # external probabilities
+                logits = self.external_[g][index.cpu()].to(x.device)
+                outs.append(SleepFeatures(logits, None, None))
+            elif self.cache_ is not None and g in self.cache_:
                 idx = index.cpu()
                 vals = {
                     lv: self.cache_[g][lv][idx].to(x.device)

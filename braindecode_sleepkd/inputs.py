@@ -141,3 +141,32 @@ def check_labels(y, n_seq, n_classes):
             f"({int(np.isin(y, bad).sum())} epochs). Map or drop them first."
         )
     return y
+
+
+def check_teacher_proba(proba, shape, n_classes):
+    """Check external teacher probabilities against the labels' ``(n_seq, seq_len)``.
+
+    Raises
+    ------
+    ValueError
+        Wrong shape (say which), negative values, NaN, or rows not summing to 1.
+    """
+    if isinstance(proba, torch.Tensor):
+        proba = proba.detach().cpu().numpy()
+    proba = np.asarray(proba, dtype=np.float32)
+    want = (*shape, n_classes)
+    if proba.shape != want:
+        raise ValueError(
+            f"teacher_proba must have shape (n_seq, seq_len, n_classes) = {want}, "
+            f"aligned with y; got {proba.shape}."
+        )
+    if not np.isfinite(proba).all() or (proba < 0).any():
+        raise ValueError("teacher_proba must be finite and >= 0.")
+    sums = proba.sum(-1)
+    if not np.allclose(sums, 1.0, atol=1e-3):
+        bad = int((np.abs(sums - 1.0) > 1e-3).sum())
+        raise ValueError(
+            f"teacher_proba rows must sum to 1; {bad} epochs do not (probabilities "
+            "in the estimator's class order W, N1, N2, N3, REM are expected)."
+        )
+    return proba

@@ -288,3 +288,45 @@ def test_resume_refuses_other_configuration(tmp_path, data):
     make_clf(max_epochs=1, checkpoint_dir=tmp_path).fit(X, y)
     with pytest.raises(ValueError, match="different configuration.*gamma_soft"):
         make_clf(max_epochs=1, checkpoint_dir=tmp_path, gamma_soft=0.9).fit(X, y)
+
+
+# ------------------------------------------------------- external teacher
+def test_precomputed_teacher_probabilities(data):
+    X, y, _ = data
+    proba = np.full((*y.shape, 5), 0.05)
+    proba[np.arange(len(y))[:, None], np.arange(y.shape[1]), y] = 0.8
+    clf = SleepKDClassifier(
+        None, TinySleepNet, TinySleepNet, max_epochs=2, random_state=0, verbose=0
+    ).fit(X, y, teacher_proba=proba)
+    assert clf.stages_[0].startswith("teacher: external probabilities")
+    assert clf.teacher_ is None
+    ta_batch = clf.histories_["assistant"][-1, "batches"][0]
+    assert set(k for k in ta_batch if k.startswith("train_loss_")) == {
+        "train_loss_soft",
+        "train_loss_hard",
+    }
+    st_batch = clf.histories_["student"][-1, "batches"][0]
+    assert {"train_loss_epoch", "train_loss_seq"} <= set(st_batch)
+    assert clf.predict(X).shape == y.shape
+
+
+@pytest.mark.parametrize(
+    "proba, match",
+    [
+        (np.full((40, 5, 5), 0.2), r"shape \(n_seq, seq_len, n_classes\)"),
+        (np.full((40, 6, 5), 0.3), "must sum to 1; 240 epochs"),
+        (np.full((40, 6, 5), -0.2), "finite and >= 0"),
+    ],
+)
+def test_bad_teacher_probabilities(proba, match, data):
+    X, y, _ = data
+    clf = SleepKDClassifier(None, TinySleepNet, TinySleepNet, verbose=0)
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X, y, teacher_proba=proba)
+
+
+def test_missing_teacher_is_an_error(data):
+    X, y, _ = data
+    clf = SleepKDClassifier(None, TinySleepNet, TinySleepNet, verbose=0)
+    with pytest.raises(ValueError, match="teacher is needed by strategy"):
+        clf.fit(X, y)

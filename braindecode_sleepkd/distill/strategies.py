@@ -301,16 +301,22 @@ class _FeatureStrategy(DistillationStrategy):
     align = "student_to_teacher"
     feature_levels = {}  # term name -> SleepFeatures field
 
-    def _pairs(self):
+    def _pairs(self, guide=None):
+        """Feature terms to compute: non-zero weight, and features the guide has.
+
+        An external guide (e.g. precomputed probabilities) has no features, so
+        only its output-level terms apply.
+        """
         return {
             term: level
             for term, level in self.feature_levels.items()
             if self.weights().get(term)
+            and (guide is None or getattr(guide, level) is not None)
         }
 
     def build_alignments(self, learner_out, guide_outs):
         mods = nn.ModuleDict()
-        for term, level in self._pairs().items():
+        for term, level in self._pairs(guide_outs[0]).items():
             small = getattr(learner_out, level)
             big = getattr(guide_outs[0], level)
             if self.align == "student_to_teacher":
@@ -394,7 +400,7 @@ class SleepKD(_FeatureStrategy):
 
     def loss_terms(self, out, guides, y, alignments, hard_loss):
         terms = super().loss_terms(out, guides, y, alignments, hard_loss)
-        for term in self._pairs():
+        for term in self._pairs(guides[0]):
             terms[term] = self._feature_term(
                 term, out, guides[0], alignments, self.feature_loss
             )
@@ -452,7 +458,7 @@ class FitNets(_FeatureStrategy):
 
     def loss_terms(self, out, guides, y, alignments, hard_loss):
         terms = super().loss_terms(out, guides, y, alignments, hard_loss)
-        if self.hint_weight:
+        if "hint" in self._pairs(guides[0]):
             terms["hint"] = self._feature_term(
                 "hint", out, guides[0], alignments, self.hint_loss
             )
@@ -496,7 +502,7 @@ class NST(DistillationStrategy):
 
     def loss_terms(self, out, guides, y, alignments, hard_loss):
         terms = super().loss_terms(out, guides, y, alignments, hard_loss)
-        if self.nst_weight:
+        if self.nst_weight and guides[0].epoch_features is not None:
             small, big = out.epoch_features, guides[0].epoch_features
             if small.ndim == 4 and big.ndim == 4 and small.shape[-1] != big.shape[-1]:
                 b, s, d, n = big.shape
