@@ -16,11 +16,13 @@ from .sequences import (
     sequence_starts,
 )
 from .simulated import simulate_sleep_eeg
+from .sleep_edf import SleepEDF
 from .stages import SLEEP_STAGES, stage_counts
 
 __all__ = [
     "DREAMS",
     "SLEEP_STAGES",
+    "SleepEDF",
     "RecordingSequenceSampler",
     "SequenceDataset",
     "data_path",

@@ -85,6 +85,7 @@ def make_windows(raw_datasets, mapping=None, epoch_s=EPOCH_S):
         mapping=AASM_EVENT_MAPPING if mapping is None else mapping,
         preload=True,
         on_missing="ignore",
+        on_last_window="drop",
     )
 
 

@@ -1,0 +1,194 @@
+"""Sleep-EDF (Sleep Cassette) on top of braindecode's ``SleepPhysionet``."""
+
+# Authors: braindecode-sleepkd developers
+# License: BSD-3-Clause
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from braindecode.datasets import BaseConcatDataset
+from braindecode.datasets.sleep_physionet import SleepPhysionet
+
+from ._edf import microvolt_factor
+from ._windows import EPOCH_S, make_windows
+from .stages import SLEEP_EDF_MAPPING
+
+SLEEP_EDF_URL = "https://physionet.org/content/sleep-edfx/1.0.0/sleep-cassette/"
+
+
+def sleep_edf_records():
+    """File names of the Sleep Cassette recordings, as listed by MNE.
+
+    Returns
+    -------
+    records : pandas.DataFrame
+        Columns ``subject``, ``night``, ``psg``, ``hypnogram``.
+    """
+    from mne.datasets.sleep_physionet._utils import AGE_SLEEP_RECORDS
+
+    table = pd.read_csv(AGE_SLEEP_RECORDS)
+    psg = table[table["record type"] == "PSG"].set_index(["subject", "night"])
+    hyp = table[table["record type"] == "Hypnogram"].set_index(["subject", "night"])
+    return pd.DataFrame({"psg": psg["fname"], "hypnogram": hyp["fname"]}).reset_index()
+
+
+def _default_folder():
+    from mne.datasets.sleep_physionet.age import data_path
+
+    return Path(data_path())
+
+
+def _dropped_epochs(raw, epoch_s=EPOCH_S):
+    """Epochs of ``raw``'s annotations that the AASM mapping leaves out."""
+    out = {}
+    for ann in raw.annotations:
+        if ann["description"] not in SLEEP_EDF_MAPPING:
+            n = int(ann["duration"] // epoch_s)
+            out[ann["description"]] = out.get(ann["description"], 0) + n
+    return out
+
+
+class SleepEDF(BaseConcatDataset):
+    """Sleep-EDF Sleep Cassette nights as 30-s AASM windows.
+
+    Reuses braindecode's ``SleepPhysionet._load_raw`` to read a PSG file
+    and its hypnogram, select the EEG channels and crop wake, after checking
+    that every file is on disk: braindecode's ``SleepPhysionet`` would
+    otherwise try to download (5 tries, 10 s apart) and MNE would accept any
+    file found under the expected name.
+
+    Parameters
+    ----------
+    subject_ids : list of int | int | None
+        Subjects 0..82 (39, 68, 69, 78, 79 do not exist); None: 0..19, the
+        Sleep-EDF-20 subset (39 nights).
+    recording_ids : list of int
+        Nights, 1 and/or 2 (subject 13 has no night 2).
+    path : str | Path | None
+        Folder holding the ``SC4*-PSG.edf`` and ``SC4*-Hypnogram.edf``
+        files; default MNE's ``physionet-sleep-data`` folder.
+    channel : str
+        ``"Fpz-Cz"`` (default) or ``"Pz-Oz"``.
+    crop_wake_mins : float
+        Minutes of wake kept before the first and after the last sleep
+        epoch (30, as in the literature); 0 keeps the whole night.
+    sfreq : float | None
+        Resample to this rate (Hz); None keeps 100 Hz.
+    scale_to_uv : bool
+        Store microvolts (float32 windows of tens of uV) instead of volts.
+
+    Attributes
+    ----------
+    description : pandas.DataFrame
+        ``subject``, ``recording`` (night), ``night``, ``channel``,
+        ``n_windows``, ``n_dropped`` with ``n_movement`` and ``n_unknown``
+        (epochs left out by the AASM mapping), ``dataset``.
+
+    Notes
+    -----
+    AASM mapping: W, N1, N2, N3 = S3 + S4, REM; ``Movement time`` and
+    ``Sleep stage ?`` are dropped and counted (also in a warning).
+    """
+
+    def __init__(
+        self,
+        subject_ids=None,
+        recording_ids=(1, 2),
+        path=None,
+        channel="Fpz-Cz",
+        crop_wake_mins=30,
+        sfreq=None,
+        scale_to_uv=True,
+    ):
+        if subject_ids is None:
+            subject_ids = list(range(20))
+        subject_ids = [int(s) for s in np.atleast_1d(subject_ids)]
+        recording_ids = [int(r) for r in np.atleast_1d(recording_ids)]
+        table = sleep_edf_records().set_index(["subject", "night"])
+        pairs = [(s, r) for s in subject_ids for r in recording_ids]
+        absent = [p for p in pairs if p not in table.index]
+        if absent:
+            raise ValueError(
+                f"Not in the Sleep Cassette corpus (subject, night): {absent}"
+            )
+        folder = Path(path).expanduser() if path is not None else _default_folder()
+        files = [
+            (folder / table.loc[p, "psg"], folder / table.loc[p, "hypnogram"])
+            for p in pairs
+        ]
+        missing = [str(f) for pair in files for f in pair if not f.is_file()]
+        if missing:
+            raise FileNotFoundError(
+                f"{len(missing)} Sleep-EDF files missing: {', '.join(missing)}. "
+                f"Download them from {SLEEP_EDF_URL} (or run "
+                "mne.datasets.sleep_physionet.age.fetch_data with network "
+                "access) into that folder, or pass path= to where they are."
+            )
+        datasets, notes = [], []
+        for (subject, night), (psg, hyp) in zip(pairs, files):
+            ds = self._load_one(psg, hyp, channel, crop_wake_mins, scale_to_uv)
+            if sfreq is not None and ds.raw.info["sfreq"] != sfreq:
+                ds.raw.resample(sfreq, verbose="error")
+            if ds.description["n_dropped"]:
+                notes.append(
+                    f"subject {subject} night {night}: "
+                    f"{ds.description['n_movement']} movement, "
+                    f"{ds.description['n_unknown']} unknown"
+                )
+            datasets.append(ds)
+        if notes:
+            warnings.warn(
+                "SleepEDF: epochs left out by the AASM mapping: " + "; ".join(notes),
+                stacklevel=2,
+            )
+        windows = make_windows(datasets, mapping=SLEEP_EDF_MAPPING)
+        for ds in windows.datasets:
+            ds.description["n_windows"] = len(ds)
+        super().__init__(windows.datasets)
+
+    @staticmethod
+    def _load_one(psg, hyp, channel, crop_wake_mins, scale_to_uv):
+        from braindecode.datasets import RawDataset
+
+        try:
+            raw, desc = SleepPhysionet._load_raw(
+                str(psg),
+                str(hyp),
+                preload=True,
+                load_eeg_only=True,
+                crop_wake_mins=crop_wake_mins,
+            )
+        except Exception as exc:
+            raise ValueError(
+                f"Cannot read {psg.name} with {hyp.name}: corrupt or truncated "
+                f"EDF? ({type(exc).__name__}: {exc})"
+            ) from exc
+        if channel not in raw.ch_names:
+            raise ValueError(
+                f"Channel {channel!r} not in {psg}; available: {raw.ch_names}"
+            )
+        factor = 1.0
+        if scale_to_uv:
+            try:
+                factor = microvolt_factor(raw, f"EEG {channel}")
+            except (AttributeError, KeyError, ValueError, IndexError):
+                factor = 1e6
+        raw.pick([channel])
+        if factor != 1.0:
+            raw.apply_function(lambda x: x * factor, channel_wise=False)
+        dropped = _dropped_epochs(raw)
+        n_movement = dropped.pop("Movement time", 0)
+        n_unknown = sum(dropped.values())
+        desc = dict(
+            subject=int(desc["subject"]),
+            recording=int(desc["recording"]),
+            night=int(desc["recording"]),
+            channel=channel,
+            n_dropped=n_movement + n_unknown,
+            n_movement=n_movement,
+            n_unknown=n_unknown,
+            dataset="Sleep-EDF",
+        )
+        return RawDataset(raw, pd.Series(desc, name=""))
