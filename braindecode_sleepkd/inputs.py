@@ -2,7 +2,9 @@
 
 import numpy as np
 import torch
+from skorch.dataset import Dataset
 from skorch.helper import SliceDataset
+from torch.utils.data import Subset
 
 
 def _is_windows_dataset(X):
@@ -15,6 +17,20 @@ def _windows_sfreq(windows):
     if raw is None:
         raw = getattr(ds, "raw", None)
     return None if raw is None else float(raw.info["sfreq"])
+
+
+def _unwrap(X):
+    """The sequences behind the estimator's own datasets (and subsets of them)."""
+    if isinstance(X, Subset):
+        inner = _unwrap(X.dataset)
+        if inner is not X.dataset:
+            return inner[np.asarray(X.indices)]
+        return X
+    if isinstance(X, Dataset) and isinstance(X.X, dict) and "x" in X.X:
+        return X.X["x"]
+    if isinstance(X, dict) and "x" in X:
+        return X["x"]
+    return X
 
 
 def as_sequences(X, y, seq_len, stride=None, groups=None, return_sfreq=False):
@@ -42,8 +58,7 @@ def as_sequences(X, y, seq_len, stride=None, groups=None, return_sfreq=False):
         ``y`` of different lengths.
     """
     sfreq = None
-    if isinstance(X, dict) and "x" in X:  # skorch's view of our datasets
-        X = X["x"]
+    X = _unwrap(X)
     if _is_windows_dataset(X):
         from .datasets import make_sequences
 
