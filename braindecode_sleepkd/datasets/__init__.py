@@ -7,6 +7,7 @@ windows hold float32 microvolts, and every dataset's ``description`` has
 
 from .dreams import DREAMS, read_dreams_hypnogram, read_dreams_signal
 from .hypnograms import read_sleep_edf_hypnogram
+from .isruc import ISRUC, read_isruc_labels, soft_targets
 from .paths import data_path
 from .sample import load_sample
 from .sequences import (
@@ -21,6 +22,7 @@ from .stages import SLEEP_STAGES, stage_counts
 
 __all__ = [
     "DREAMS",
+    "ISRUC",
     "SLEEP_STAGES",
     "SleepEDF",
     "RecordingSequenceSampler",
@@ -30,8 +32,10 @@ __all__ = [
     "make_sequences",
     "read_dreams_hypnogram",
     "read_dreams_signal",
+    "read_isruc_labels",
     "read_sleep_edf_hypnogram",
     "sequence_starts",
     "simulate_sleep_eeg",
+    "soft_targets",
     "stage_counts",
 ]
