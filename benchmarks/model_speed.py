@@ -1,0 +1,137 @@
+"""Size and CPU speed of the teacher / assistant / student presets.
+
+Run on demand::
+
+    .venv/bin/python benchmarks/model_speed.py --out benchmarks/results
+
+Writes ``model_speed.md`` and ``model_speed.json`` in ``--out``. Each family's
+three models are timed interleaved (round-robin) so that load from other
+processes slows them alike; the ratios are against the family's teacher.
+"""
+
+import argparse
+import json
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from braindecode_sleepkd.evaluation import compare_models
+from braindecode_sleepkd.models import FAMILIES, ROLES, preset
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--families", nargs="+", default=sorted(FAMILIES))
+    parser.add_argument("--sfreq", type=float, default=100.0)
+    parser.add_argument("--n-chans", type=int, default=1)
+    parser.add_argument("--seq-len", type=int, default=20)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 64])
+    parser.add_argument("--n-repeats", type=int, default=15)
+    parser.add_argument("--n-warmup", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads")
+    parser.add_argument("--seed", type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def run(args):
+    """Return the benchmark results as a JSON-ready dict."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    n_times = int(round(30 * args.sfreq))
+    x = torch.randn(1, args.seq_len, args.n_chans, n_times)
+    rows = []
+    for family in args.families:
+        models = {
+            role: preset(family, role, n_chans=args.n_chans, sfreq=args.sfreq)
+            for role in ROLES
+        }
+        res = compare_models(
+            models,
+            x,
+            reference="teacher",
+            n_repeats=args.n_repeats,
+            batch_sizes=args.batch_sizes,
+            n_warmup=args.n_warmup,
+        )
+        for role in ROLES:
+            rows.append({"family": family, "role": role, **res[role]})
+    return {
+        "command": " ".join(
+            ["python", *map(shlex.quote, [sys.argv[0], *sys.argv[1:]])]
+        ),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "input": {
+            "n_chans": args.n_chans,
+            "sfreq": args.sfreq,
+            "n_times": n_times,
+            "seq_len": args.seq_len,
+            "batch_sizes": args.batch_sizes,
+            "n_repeats": args.n_repeats,
+        },
+        "rows": rows,
+    }
+
+
+def to_markdown(result):
+    """Render the results as a Markdown page."""
+    inp = result["input"]
+    big = max(inp["batch_sizes"])
+    lines = [
+        "# Model size and CPU speed of the presets",
+        "",
+        f"Command: `{result['command']}`  ",
+        f"torch {result['torch']}, {result['threads']} threads, "
+        f"{result['platform']} ({result['processor']}), {result['date']}.  ",
+        f"Input: sequences of {inp['seq_len']} epochs of {inp['n_chans']} channel(s) "
+        f"x {inp['n_times']} samples ({inp['sfreq']:g} Hz); eval mode, "
+        f"`torch.inference_mode`, median of {inp['n_repeats']} runs, the three "
+        "models of a family timed round-robin. Ratios are against the teacher.",
+        "",
+        f"| family | role | params | ratio | size (MB) | MMACs/seq | latency b=1 (ms) "
+        f"| seq/s b={big} | speed-up b=1 | speed-up b={big} |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in result["rows"]:
+        lat = r["latency_s"]
+        lines.append(
+            f"| {r['family']} | {r['role']} | {r['n_params']:,} "
+            f"| {r['param_ratio']:.3f} | {r['size_mb']:.2f} | {r['macs'] / 1e6:.1f} "
+            f"| {lat * 1e3:.1f} | {r['throughput']:.1f} "
+            f"| {r['speedup_latency']:.2f}x | {r['speedup_throughput']:.2f}x |"
+            if lat is not None
+            else f"| {r['family']} | {r['role']} | {r['n_params']:,} | ... |"
+        )
+    lines += [
+        "",
+        "Targets: student <= 30 % of the teacher's parameters, assistant in "
+        f"between; student >= 4x the teacher's throughput at batch {big}. "
+        "The machine may be shared: absolute times vary between runs, the "
+        "interleaved ratios much less.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    """Run the benchmark and write the Markdown and JSON files."""
+    args = parse_args(argv)
+    result = run(args)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "model_speed.json").write_text(json.dumps(result, indent=2) + "\n")
+    md = to_markdown(result)
+    (args.out / "model_speed.md").write_text(md)
+    print(md)
+
+
+if __name__ == "__main__":
+    main()
