@@ -227,6 +227,7 @@ def simulate_sleep_eeg(
     rec_seeds = subj_rngs.pop().integers(0, 2**63, n_recordings)
     subjects = [_subject_params(r) for r in subj_rngs]
     label_cache = {}
+    info = mne.create_info(["EEG"], sfreq, ch_types="eeg")
     records, dropped = [], 0
     for i in range(n_recordings):
         fname = files[i % len(files)]
@@ -251,6 +252,11 @@ def simulate_sleep_eeg(
             simulated=True,
             dataset="simulated",
         )
+        if not return_arrays:  # keep only the MNE copy (float64) in memory
+            raw = mne.io.RawArray(x.reshape(1, -1), info, verbose="error")
+            x = None
+            annotate_epochs(raw, labels)
+            x = raw_dataset(raw, desc)
         records.append((x, labels, desc))
     if dropped:
         warnings.warn(
@@ -263,10 +269,4 @@ def simulate_sleep_eeg(
         y = np.concatenate([r[1] for r in records]).astype(np.int64)
         groups = np.concatenate([np.full(len(r[1]), r[2]["subject"]) for r in records])
         return X, y, groups
-    datasets = []
-    info = mne.create_info(["EEG"], sfreq, ch_types="eeg")
-    for x, labels, desc in records:
-        raw = mne.io.RawArray(x.reshape(1, -1), info, verbose="error")
-        annotate_epochs(raw, labels)
-        datasets.append(raw_dataset(raw, desc))
-    return make_windows(datasets)
+    return make_windows([r[0] for r in records])
