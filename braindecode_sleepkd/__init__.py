@@ -7,9 +7,42 @@ skorch / scikit-learn estimator on braindecode data.
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .datasets import (
+    DREAMS,
+    SLEEP_STAGES,
+    SleepEDF,
+    load_sample,
+    make_sequences,
+    simulate_sleep_eeg,
+)
+from .distill import make_strategy, strategies
+from .estimator import SleepKDClassifier
+from .models import DeepSleepNetKD, SalientKD, SleepFeatures, SleepSequenceModel, preset
+from .preprocessing import EpochScaler
+from .splits import SubjectValidSplit, subject_valid_split
+
 try:
     __version__ = version("braindecode-sleepkd")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+__all__ = [
+    "DREAMS",
+    "SLEEP_STAGES",
+    "DeepSleepNetKD",
+    "EpochScaler",
+    "SalientKD",
+    "SleepEDF",
+    "SleepFeatures",
+    "SleepKDClassifier",
+    "SleepSequenceModel",
+    "SubjectValidSplit",
+    "__version__",
+    "load_sample",
+    "make_sequences",
+    "make_strategy",
+    "preset",
+    "simulate_sleep_eeg",
+    "strategies",
+    "subject_valid_split",
+]

@@ -7,6 +7,7 @@ Each sub-command lives in :mod:`braindecode_sleepkd.commands` as a module with
 import argparse
 import importlib
 import sys
+import warnings
 
 COMMANDS = ("demo", "benchmark", "export")
 
@@ -30,6 +31,7 @@ def build_parser():
 
 def main(argv=None):
     """Run the ``sleepkd`` command; returns the process exit code."""
+    warnings.filterwarnings("ignore", message="Montage name 'standard_1020'")
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
