@@ -257,7 +257,7 @@ class SalientKD(SleepSequenceModel):
         "student": dict(
             channels=(16, 32, 48, 64),
             kernel_size=5,
-            stem_stride_s=0.1,
+            stem_stride_s=0.12,
             n_scales=2,
             seq_channels=64,
             seq_layers=1,
