@@ -20,7 +20,10 @@ def test_demo_runs_on_the_sample_and_prints_real_scores():
     assert "teacher: trained for 1 epochs" in out.stdout
     assert "student: trained for 1 epochs" in out.stdout
     table = [line.split() for line in out.stdout.splitlines()]
-    rows = {r[0]: r for r in table if r and r[0] in ("teacher", "student")}
+    rows = {}
+    for r in table:  # first occurrence: the score table (the cost table follows)
+        if r and r[0] in ("teacher", "student"):
+            rows.setdefault(r[0], r)
     assert 0.0 <= float(rows["student"][1]) <= 1.0
     assert "457,157" in out.stdout  # deepsleepnet teacher parameters
 
