@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from skorch import NeuralNetClassifier
-from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
+from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog, ProgressBar
 from skorch.dataset import Dataset, unpack_data
 from skorch.exceptions import NotInitializedError
 from skorch.history import History
@@ -83,6 +83,10 @@ class SleepKDClassifier(NeuralNetClassifier):
         later ``fit`` with the same configuration resumes from it.
     random_state : int | None, default=None
         Seed of all random choices (weights, shuffling, dropout), per stage.
+    verbose : int, default=1
+        0: silent; 1: a header per stage and skorch's epoch table (with a
+        ``stage`` column and every loss term); 2: also a progress bar per stage
+        (:class:`skorch.callbacks.ProgressBar`).
     criterion : type, default=HardCELoss
         The hard-label loss; ``criterion__weight`` sets class weights.
     optimizer : type, default=torch.optim.AdamW
@@ -191,12 +195,15 @@ class SleepKDClassifier(NeuralNetClassifier):
 
     @property
     def _default_callbacks(self):
-        return [
+        callbacks = [
             ("epoch_timer", EpochTimer()),
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
             ("valid_loss", PassthroughScoring(name="valid_loss")),
             ("print_log", PrintLog()),
         ]
+        if self.verbose >= 2:
+            callbacks.insert(1, ("progress_bar", ProgressBar()))
+        return callbacks
 
     @property
     def classes_(self):

@@ -175,10 +175,13 @@ def test_slice_dataset_input(data):
 
 def test_verbose_prints_stage_names_and_progress_bar(data, capsys):
     X, y, _ = data
-    make_clf(verbose=1, callbacks=[ProgressBar()]).fit(X, y)
-    out = capsys.readouterr().out
+    clf = make_clf(verbose=2).fit(X, y)
+    captured = capsys.readouterr()
     for stage in ("teacher", "assistant", "student"):
-        assert f"== stage {stage}" in out
+        assert f"== stage {stage}" in captured.out
+    assert "stage" in captured.out.splitlines()[1]  # the epoch table's header
+    assert any(isinstance(cb, ProgressBar) for _, cb in clf.callbacks_)
+    assert make_clf(verbose=1).initialize().callbacks_[1][0] != "progress_bar"
 
 
 def test_scorer_flattens_sequences():
