@@ -50,11 +50,11 @@ def docs_build(tmp_path_factory):
         ignore=shutil.ignore_patterns("__pycache__"),
     )
     proc = _sphinx_build(src, tmp / "out", "-D", "plot_gallery=0")
-    return proc, tmp / "out" / "html"
+    return proc, tmp / "out" / "html", tmp / "examples"
 
 
 def test_docs_build_without_warnings(docs_build):
-    proc, _ = docs_build
+    proc = docs_build[0]
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-8000:]
 
 
@@ -74,17 +74,17 @@ def test_docs_build_without_warnings(docs_build):
     ],
 )
 def test_docs_pages_exist(docs_build, page):
-    proc, html = docs_build
+    proc, html, _ = docs_build
     if proc.returncode != 0:
         pytest.skip("the build failed (see test_docs_build_without_warnings)")
     assert (html / page).is_file()
 
 
 def test_every_example_is_in_the_gallery(docs_build):
-    proc, html = docs_build
+    proc, html, examples = docs_build
     if proc.returncode != 0:
         pytest.skip("the build failed (see test_docs_build_without_warnings)")
-    for example in sorted((ROOT / "examples").glob("plot_*.py")):
+    for example in sorted(examples.glob("plot_*.py")):
         assert (html / "auto_examples" / f"{example.stem}.html").is_file(), example
 
 

@@ -22,7 +22,7 @@ EXAMPLE_REQUIREMENTS = {
     "plot_compare_strategies.py": (),
     "plot_grid_search.py": (),
     "plot_braindecode_models.py": (),
-    "plot_isruc_soft_targets.py": (),
+    "plot_isruc_soft_targets.py": ("braindecode_sleepkd.datasets.isruc", "edfio"),
     "plot_export_onnx.py": ("braindecode_sleepkd.export", "onnx", "onnxruntime"),
 }
 #: Examples written and tested elsewhere.
