@@ -160,8 +160,12 @@ RESULTS_DIR = HERE.parent / "benchmarks" / "results"
 
 
 def _results_rst():
-    """reST embedding the Markdown and CSV files of benchmarks/results/."""
-    files = sorted(RESULTS_DIR.glob("*.md")) + sorted(RESULTS_DIR.glob("*.csv"))
+    """reST embedding the Markdown, CSV and PNG files of benchmarks/results/."""
+    files = sorted(
+        f
+        for f in RESULTS_DIR.rglob("*")
+        if f.suffix in (".md", ".csv", ".png") and f.is_file()
+    )
     if not files:
         return (
             "*No results yet:* ``benchmarks/results/`` was empty when this page "
@@ -170,10 +174,12 @@ def _results_rst():
     parts = []
     for f in files:
         rel = os.path.relpath(f, HERE).replace(os.sep, "/")
-        title = f.name
+        title = str(f.relative_to(RESULTS_DIR)).replace(os.sep, "/")
         parts.append(f"{title}\n{'-' * len(title)}\n")
         if f.suffix == ".csv":
             parts.append(f".. csv-table::\n   :file: {rel}\n   :header-rows: 1\n")
+        elif f.suffix == ".png":
+            parts.append(f".. image:: {rel}\n   :width: 90%\n")
         else:
             parts.append(f".. literalinclude:: {rel}\n   :language: markdown\n")
     return "\n".join(parts)
