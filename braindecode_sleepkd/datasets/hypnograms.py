@@ -8,6 +8,7 @@ from pathlib import Path
 import mne
 import numpy as np
 
+from ._edf import check_edf_size
 from .stages import SLEEP_EDF_MAPPING
 
 SLEEP_EDF_STAGE_CHARS = ("1", "2", "3", "4", "R")
@@ -56,6 +57,7 @@ def read_sleep_edf_hypnogram(fname, crop_wake_mins=30.0, epoch_s=30.0):
     fname = Path(fname)
     if not fname.is_file():
         raise FileNotFoundError(f"Hypnogram file not found: {fname}")
+    check_edf_size(fname)
     try:
         annots = mne.read_annotations(fname)
     except Exception as exc:

@@ -11,7 +11,7 @@ import pandas as pd
 from braindecode.datasets import BaseConcatDataset
 from braindecode.datasets.sleep_physionet import SleepPhysionet
 
-from ._edf import microvolt_factor
+from ._edf import check_edf_size, microvolt_factor
 from ._windows import EPOCH_S, make_windows
 from .stages import SLEEP_EDF_MAPPING
 
@@ -152,6 +152,8 @@ class SleepEDF(BaseConcatDataset):
     def _load_one(psg, hyp, channel, crop_wake_mins, scale_to_uv):
         from braindecode.datasets import RawDataset
 
+        check_edf_size(psg)
+        check_edf_size(hyp)
         try:
             raw, desc = SleepPhysionet._load_raw(
                 str(psg),
