@@ -3,6 +3,7 @@
 # Authors: braindecode-sleepkd developers
 # License: BSD-3-Clause
 
+import io
 import re
 import warnings
 from pathlib import Path
@@ -13,6 +14,7 @@ import pandas as pd
 from braindecode.datasets import BaseConcatDataset
 
 from ._edf import read_edf_channel
+from ._text import read_lines, value_lines
 from ._windows import EPOCH_S, annotate_epochs, make_windows, raw_dataset
 from .paths import data_path
 
@@ -41,18 +43,42 @@ def read_dreams_signal(fname):
     fname = Path(fname)
     if not fname.is_file():
         raise FileNotFoundError(f"DREAMS signal file not found: {fname}")
-    with fname.open() as f:
-        header = f.readline().strip()
+    lines = read_lines(fname, "signal")
+    header = lines[0].strip() if lines else ""
     match = re.fullmatch(r"\[(.+)\]", header)
     if match is None:
         raise ValueError(
             f"{fname}: first line should be the channel in brackets, got {header!r}"
         )
+    body = lines[1:]
+    while body and not body[-1].strip():
+        body.pop()
+    if not body:
+        raise ValueError(f"{fname}: no samples after the channel line.")
     try:
-        data = pd.read_csv(fname, skiprows=1, header=None, dtype=np.float64)
+        data = pd.read_csv(
+            io.StringIO("\n".join(body)),
+            header=None,
+            dtype=np.float64,
+            skip_blank_lines=False,
+        )
     except (ValueError, pd.errors.ParserError) as exc:
-        raise ValueError(f"{fname}: non-numeric sample values ({exc})") from exc
-    return match.group(1), data.to_numpy()[:, 0]
+        raise ValueError(
+            f"{fname}: non-numeric sample values, expected one number per line ({exc})"
+        ) from exc
+    if data.shape[1] != 1:
+        raise ValueError(
+            f"{fname}: {data.shape[1]} values per line, expected one sample per line."
+        )
+    data = data.to_numpy()[:, 0]
+    bad = np.flatnonzero(~np.isfinite(data))
+    if bad.size:
+        shown = ", ".join(str(i + 2) for i in bad[:10]) + (" ..." * (bad.size > 10))
+        raise ValueError(
+            f"{fname}: {bad.size} samples are blank, NaN or inf (lines {shown}); "
+            "expected one finite number per line."
+        )
+    return match.group(1), data
 
 
 def read_dreams_hypnogram(fname):
@@ -72,20 +98,18 @@ def read_dreams_hypnogram(fname):
     Raises
     ------
     ValueError
-        If a code is not one of the above; every bad value is listed with its
-        line number.
+        If a code is not one of the above (every bad value is listed with its
+        line number), the file has no code, a blank line between codes, or is
+        not a text file.
     """
     fname = Path(fname)
     if not fname.is_file():
         raise FileNotFoundError(f"DREAMS hypnogram file not found: {fname}")
-    lines = fname.read_text().splitlines()
+    lines = read_lines(fname, "hypnogram")
     if not lines or lines[0].strip() != "[Hypnogram]":
         raise ValueError(f"{fname}: first line should be [Hypnogram]")
     codes, bad = [], []
-    for lineno, line in enumerate(lines[1:], start=2):
-        text = line.strip()
-        if not text:
-            continue
+    for lineno, text in value_lines(fname, lines[1:], 2, "hypnogram codes"):
         try:
             code = int(text)
         except ValueError:

@@ -14,6 +14,7 @@ import numpy as np
 from braindecode.datasets import BaseConcatDataset
 
 from ._edf import microvolt_factor, read_edf_raw
+from ._text import read_lines, value_lines
 from ._windows import EPOCH_S, annotate_epochs, make_windows, raw_dataset
 
 #: ISRUC label codes -> AASM labels 0..4 (4 is not used by ISRUC).
@@ -32,16 +33,15 @@ def read_isruc_labels(fname):
     Raises
     ------
     ValueError
-        Listing every unknown value with its line number.
+        Listing every unknown value with its line number; also for a file
+        without labels, with blank lines between labels, or not a text file.
     """
     fname = Path(fname)
     if not fname.is_file():
         raise FileNotFoundError(f"ISRUC label file not found: {fname}")
     labels, bad = [], []
-    for lineno, line in enumerate(fname.read_text().splitlines(), start=1):
-        text = line.strip()
-        if not text:
-            continue
+    lines = read_lines(fname, "label")
+    for lineno, text in value_lines(fname, lines, 1, "labels"):
         try:
             code = int(text)
         except ValueError:
