@@ -62,6 +62,11 @@ def read_sleep_edf_hypnogram(fname, crop_wake_mins=30.0, epoch_s=30.0):
         annots = mne.read_annotations(fname)
     except Exception as exc:
         raise ValueError(f"Cannot read annotations from {fname}: {exc}") from exc
+    if len(annots) == 0:
+        raise ValueError(
+            f"{fname}: no annotations; expected an EDF+ hypnogram with one "
+            "'Sleep stage ...' annotation per scored period (corrupt file?)."
+        )
     unknown = sorted(
         {d for d in annots.description if d not in SLEEP_EDF_MAPPING}
         - {"Movement time", "Sleep stage ?"}
