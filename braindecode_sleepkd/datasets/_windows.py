@@ -12,6 +12,7 @@ from braindecode.preprocessing import create_windows_from_events
 from .stages import AASM_EVENT_MAPPING, AASM_EVENT_NAMES
 
 EPOCH_S = 30.0
+_NAME_KEYS = ("dataset", "subject", "recording", "night")
 
 
 def annotate_epochs(raw, labels, epoch_s=EPOCH_S, first_onset=0.0):
@@ -72,6 +73,20 @@ def make_windows(raw_datasets, mapping=None, epoch_s=EPOCH_S):
             f"together: {sorted(sfreqs)} Hz. Resample them to one rate (sfreq=)."
         )
     sfreq = sfreqs.pop()
+    names = set(AASM_EVENT_MAPPING if mapping is None else mapping)
+    empty = [
+        ", ".join(f"{k}={v}" for k, v in ds.description.items() if k in _NAME_KEYS)
+        or "recording"
+        for ds in raw_datasets
+        if not any(d in names for d in ds.raw.annotations.description)
+    ]
+    if empty:
+        raise ValueError(
+            f"No labelled epoch left in {len(empty)} recordings ("
+            + "; ".join(empty)
+            + "): zero-length recording, or every epoch unscored or dropped. "
+            "Leave them out (subject_ids=...)."
+        )
     n_samples = int(round(epoch_s * sfreq))
     if not np.isclose(n_samples, epoch_s * sfreq):
         raise ValueError(
