@@ -22,6 +22,17 @@ def _recording_name(description):
     return ", ".join(parts) or "recording"
 
 
+def _count(value, name):
+    """``value`` as an int >= 1, or a ValueError saying what was given."""
+    try:
+        ok = float(value) == int(value) and int(value) >= 1
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must be a whole number >= 1, got {value!r}.")
+    return int(value)
+
+
 def _window_starts(ds):
     """Start sample and length (in samples) of every window of one recording."""
     meta = ds.metadata if hasattr(ds, "metadata") else None
@@ -88,10 +99,8 @@ def sequence_starts(windows, seq_len, stride=None, on_short="raise"):
     rec_ids : np.ndarray of int64
         Recording (position in ``windows.datasets``) of each sequence.
     """
-    seq_len = int(seq_len)
-    stride = seq_len if stride is None else int(stride)
-    if seq_len < 1 or stride < 1:
-        raise ValueError(f"seq_len and stride must be >= 1, got {seq_len}, {stride}")
+    seq_len = _count(seq_len, "seq_len")
+    stride = seq_len if stride is None else _count(stride, "stride")
     if on_short not in SHORT_OPTIONS:
         raise ValueError(f"on_short must be one of {SHORT_OPTIONS}, got {on_short!r}")
     starts, rec_ids, skipped = [], [], []
@@ -203,7 +212,7 @@ def make_sequences(
     for i_rec in np.unique(rec_ids):
         Xr, yr = _recording_arrays(windows.datasets[i_rec])
         local = starts[rec_ids == i_rec] - offsets[i_rec]
-        idx = local[:, None] + np.arange(int(seq_len))
+        idx = local[:, None] + np.arange(_count(seq_len, "seq_len"))
         X_parts.append(Xr[idx])
         y_parts.append(yr[idx])
     X = np.concatenate(X_parts).astype(np.float32, copy=False)
