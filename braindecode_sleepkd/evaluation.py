@@ -157,7 +157,7 @@ def _time_once(model, xb):
 
 
 def _timings(models, x, batch_sizes, n_repeats, n_warmup):
-    """Median seconds per batch ``{name: {batch_size: s}}``, models interleaved.
+    """``{name: {batch_size: (median, min) seconds}}``, models interleaved.
 
     Models are timed round-robin so that a busy machine slows all of them alike.
     """
@@ -182,7 +182,7 @@ def _timings(models, x, batch_sizes, n_repeats, n_warmup):
             for m, was_training in pairs:
                 m.training = was_training
     return {
-        name: {b: float(np.median(t)) for b, t in per_b.items()}
+        name: {b: (float(np.median(t)), float(np.min(t))) for b, t in per_b.items()}
         for name, per_b in times.items()
     }
 
@@ -207,6 +207,9 @@ class ModelReport:
         Sequences per second at the largest batch size timed.
     batch_seconds : dict
         Median seconds per batch, ``{batch_size: seconds}``.
+    best_batch_seconds : dict
+        Fastest run per batch, ``{batch_size: seconds}``: less sensitive than the
+        median to other processes sharing the CPU.
     n_threads : int
         ``torch.get_num_threads()`` during the measurement.
     """
@@ -218,16 +221,19 @@ class ModelReport:
     latency_s: float | None
     throughput: float | None
     batch_seconds: dict = field(default_factory=dict)
+    best_batch_seconds: dict = field(default_factory=dict)
     n_threads: int = 1
 
     def as_dict(self):
         """Return the report as a plain (JSON-ready) dict."""
         out = asdict(self)
-        out["batch_seconds"] = {str(k): v for k, v in self.batch_seconds.items()}
+        for key in ("batch_seconds", "best_batch_seconds"):
+            out[key] = {str(k): v for k, v in getattr(self, key).items()}
         return out
 
 
-def _report(model, x, seconds, batch_sizes, macs):
+def _report(model, x, timing, batch_sizes, macs):
+    seconds = {b: t[0] for b, t in timing.items()}
     latency = seconds.get(1) if 1 in batch_sizes else None
     big = max(batch_sizes) if batch_sizes else None
     return ModelReport(
@@ -237,7 +243,8 @@ def _report(model, x, seconds, batch_sizes, macs):
         seq_len=int(x.shape[1]),
         latency_s=latency,
         throughput=(big / seconds[big]) if big else None,
-        batch_seconds=dict(seconds),
+        batch_seconds=seconds,
+        best_batch_seconds={b: t[1] for b, t in timing.items()},
         n_threads=torch.get_num_threads(),
     )
 
@@ -293,7 +300,8 @@ def compare_models(
     -------
     dict of str to dict
         ``{name: {**report.as_dict(), "param_ratio", "compression",
-        "speedup_latency", "speedup_throughput"}}``; ``compression`` is the
+        "speedup_latency", "speedup_throughput", "speedup_throughput_best"}}``;
+        ``compression`` is the
         reference's parameter count over the model's, ``param_ratio`` its
         inverse, and the speed-ups are ratios of batch-1 latency and of
         throughput at the largest batch size.
@@ -320,5 +328,10 @@ def compare_models(
         row["speedup_throughput"] = (
             rep.throughput / ref.throughput if rep.throughput is not None else None
         )
+        if batch_sizes:
+            big = max(batch_sizes)
+            row["speedup_throughput_best"] = (
+                ref.best_batch_seconds[big] / rep.best_batch_seconds[big]
+            )
         out[name] = row
     return out

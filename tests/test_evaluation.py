@@ -99,7 +99,8 @@ def test_model_report_fields_and_mode_restored():
     assert rep.latency_s > 0 and rep.throughput > 0
     assert rep.throughput == pytest.approx(4 / rep.batch_seconds[4])
     d = rep.as_dict()
-    assert d["batch_seconds"].keys() == {"1", "4"}
+    assert d["batch_seconds"].keys() == d["best_batch_seconds"].keys() == {"1", "4"}
+    assert rep.best_batch_seconds[4] <= rep.batch_seconds[4]
     assert model_report(model, x, batch_sizes=()).latency_s is None
 
 
@@ -113,6 +114,7 @@ def test_compare_models_ratios():
     assert out["small"]["speedup_throughput"] == pytest.approx(
         out["small"]["throughput"] / out["big"]["throughput"]
     )
+    assert out["small"]["speedup_throughput_best"] > 0
     with pytest.raises(ValueError, match="reference"):
         compare_models(models, torch.randn(1, 2, 1, 100), reference="x")
 
