@@ -1,0 +1,202 @@
+"""CPU latency of the student: onnxruntime vs torch, batch 1 and 64.
+
+Run from the repository root::
+
+    python benchmarks/onnx_latency.py                 # both families
+    python benchmarks/onnx_latency.py --families salient --repeats 20
+
+Writes ``benchmarks/results/onnx_latency.md`` and ``.json``. Each model is
+exported with :func:`braindecode_sleepkd.export.to_onnx` (dynamic batch and
+sequence axes, checked against torch), then torch (eval mode,
+``torch.inference_mode``) and onnxruntime (``CPUExecutionProvider``) run the
+same input in alternation, so that both see the same machine load; the table
+gives the median time per call and the ratio torch / onnxruntime (> 1: ONNX is
+faster). Both use the same number of threads.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from braindecode_sleepkd.export import check_onnx, to_onnx
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _models(families, sfreq):
+    try:
+        from braindecode_sleepkd.models import preset
+    except ImportError:  # presets not available: the tiny test model
+        preset = None
+    if preset is None:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+        from test_export import ExportTinyNet
+
+        return {"tiny": ExportTinyNet(n_times=int(30 * sfreq), sfreq=sfreq)}
+    return {f: preset(f, "student", sfreq=sfreq) for f in families}
+
+
+def _time_pair(run_a, run_b, repeats, warmup=3):
+    for _ in range(warmup):
+        run_a()
+        run_b()
+    ta, tb = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        run_a()
+        t1 = time.perf_counter()
+        run_b()
+        t2 = time.perf_counter()
+        ta.append(t1 - t0)
+        tb.append(t2 - t1)
+    return statistics.median(ta), statistics.median(tb)
+
+
+def main(argv=None):
+    """Run the benchmark and write the results; returns 0."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--families", nargs="+", default=["deepsleepnet", "salient"])
+    parser.add_argument("--batch-sizes", nargs="+", type=int, default=[1, 64])
+    parser.add_argument("--seq-len", type=int, default=20)
+    parser.add_argument("--sfreq", type=float, default=100.0)
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument(
+        "--threads",
+        nargs="+",
+        type=int,
+        default=None,
+        help="thread counts to run, the same for torch and onnxruntime "
+        "(default: 1 and all CPUs)",
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=str(RESULTS / "onnx_latency"))
+    args = parser.parse_args(argv)
+
+    import onnxruntime as ort
+
+    n_cpus = os.cpu_count() or 1
+    thread_counts = args.threads or sorted({1, n_cpus})
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, model in _models(args.families, args.sfreq).items():
+            model.eval()
+            path = to_onnx(model, Path(tmp) / f"{name}.onnx")
+            n_params = sum(p.numel() for p in model.parameters())
+            for threads, batch in (
+                (t, b) for t in thread_counts for b in args.batch_sizes
+            ):
+                torch.set_num_threads(threads)
+                opts = ort.SessionOptions()
+                opts.intra_op_num_threads = threads
+                opts.inter_op_num_threads = 1
+                opts.log_severity_level = 3
+                session = ort.InferenceSession(
+                    str(path), opts, providers=["CPUExecutionProvider"]
+                )
+                shape = (batch, args.seq_len, model.n_chans, model.n_times)
+                x = rng.standard_normal(shape).astype(np.float32)
+                xt = torch.from_numpy(x)
+                diff = check_onnx(path, x, model)
+
+                def run_torch(xt=xt, model=model):
+                    with torch.inference_mode():
+                        model(xt)
+
+                def run_onnx(x=x, session=session):
+                    session.run(["logits"], {"x": x})
+
+                repeats = max(5, args.repeats if batch == 1 else args.repeats // 3)
+                t_torch, t_onnx = _time_pair(run_torch, run_onnx, repeats)
+                rows.append(
+                    {
+                        "model": f"{name} student",
+                        "params": n_params,
+                        "threads": threads,
+                        "batch": batch,
+                        "seq_len": args.seq_len,
+                        "torch_ms": 1e3 * t_torch,
+                        "onnxruntime_ms": 1e3 * t_onnx,
+                        "ratio_torch_over_onnx": t_torch / t_onnx,
+                        "max_abs_diff": diff,
+                        "repeats": repeats,
+                    }
+                )
+                print(
+                    f"{name:13s} threads {threads} batch {batch:3d}: torch "
+                    f"{1e3 * t_torch:9.2f} ms, onnxruntime {1e3 * t_onnx:9.2f} ms, "
+                    f"ratio {t_torch / t_onnx:5.2f}, max|diff| {diff:.1e}"
+                )
+
+    env = {
+        "torch": torch.__version__,
+        "onnxruntime": ort.__version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or "unknown",
+        "cpu_count": os.cpu_count(),
+        "threads": thread_counts,
+        "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "sfreq": args.sfreq,
+        "seed": args.seed,
+        "command": "python benchmarks/onnx_latency.py "
+        + " ".join(argv if argv is not None else sys.argv[1:]),
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(
+        json.dumps({"environment": env, "results": rows}, indent=1) + "\n"
+    )
+    lines = [
+        "# Student latency on CPU: onnxruntime vs torch",
+        "",
+        f"Command: `{env['command'].strip()}`",
+        "",
+        f"torch {env['torch']}, onnxruntime {env['onnxruntime']}, Python "
+        f"{env['python']}, {env['machine']}, {env['cpu_count']} CPUs, the same number "
+        f"of threads for both; input (batch, seq_len, n_chans, n_times) = (batch, "
+        f"{args.seq_len}, 1, {int(30 * args.sfreq)}), sfreq {args.sfreq:g} Hz. "
+        f"1-min load average at the end: {env['load_average_1min'] or 0:.1f}.",
+        "",
+        "Median time per call (torch and onnxruntime alternate on the same input);"
+        " ratio = torch / onnxruntime (> 1: onnxruntime is faster).",
+        "",
+        "| model | params | threads | batch | torch (ms) | onnxruntime (ms) | ratio | "
+        "max abs diff |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['model']} | {r['params']:,} | {r['threads']} | {r['batch']} | "
+            f"{r['torch_ms']:.2f} | {r['onnxruntime_ms']:.2f} | "
+            f"{r['ratio_torch_over_onnx']:.2f} | {r['max_abs_diff']:.1e} |"
+        )
+    load = env["load_average_1min"]
+    if load is not None and load > n_cpus:
+        lines += [
+            "",
+            f"**Warning:** the machine was overloaded (1-min load average {load:.1f} "
+            f"on {n_cpus} CPUs, from other jobs). Multi-threaded torch suffers most "
+            "from it (its OpenMP workers wait for each other when a core is taken "
+            "away), so rows with more than one thread mostly measure contention; the "
+            "1-thread rows are the comparable ones. Rerun on an idle machine for "
+            "multi-thread numbers.",
+        ]
+    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print(f"wrote {out.with_suffix('.md')} and {out.with_suffix('.json')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
