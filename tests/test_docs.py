@@ -27,65 +27,52 @@ def _sphinx_build(src, out, *args):
     )
 
 
-@pytest.fixture(scope="module")
-def docs_build(tmp_path_factory):
-    """Build a copy of docs/ without running the gallery (as CI does)."""
-    tmp = tmp_path_factory.mktemp("docs")
+PAGES = (
+    "index.html",
+    "install.html",
+    "quickstart.html",
+    "user_guide.html",
+    "architecture.html",
+    "api.html",
+    "cite.html",
+    "results.html",
+    "auto_examples/index.html",
+    "generated/braindecode_sleepkd.estimator.SleepKDClassifier.html",
+)
+
+
+def test_docs_build_without_warnings(tmp_path):
+    """One build (about 30 s; examples not run), then checks on its output."""
     # Build from a copy so that generated files (auto_examples/, generated/)
     # never land in the working tree; examples/ and benchmarks/ sit next to it.
-    src = tmp / "docs"
+    src = tmp_path / "docs"
     shutil.copytree(
         DOCS,
         src,
         ignore=shutil.ignore_patterns("_build", "auto_examples", "generated"),
     )
-    shutil.copytree(ROOT / "examples", tmp / "examples")
+    examples = tmp_path / "examples"
+    shutil.copytree(ROOT / "examples", examples)
     results = ROOT / "benchmarks" / "results"
     if results.is_dir():
-        shutil.copytree(results, tmp / "benchmarks" / "results")
-    # conf.py imports the package from the repository root.
+        shutil.copytree(results, tmp_path / "benchmarks" / "results")
+    # conf.py imports the package from the folder above docs/.
     shutil.copytree(
         ROOT / "braindecode_sleepkd",
-        tmp / "braindecode_sleepkd",
+        tmp_path / "braindecode_sleepkd",
         ignore=shutil.ignore_patterns("__pycache__"),
     )
-    proc = _sphinx_build(src, tmp / "out", "-D", "plot_gallery=0")
-    return proc, tmp / "out" / "html", tmp / "examples"
-
-
-def test_docs_build_without_warnings(docs_build):
-    proc = docs_build[0]
+    proc = _sphinx_build(src, tmp_path / "out", "-D", "plot_gallery=0")
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-8000:]
 
-
-@pytest.mark.parametrize(
-    "page",
-    [
-        "index.html",
-        "install.html",
-        "quickstart.html",
-        "user_guide.html",
-        "architecture.html",
-        "api.html",
-        "cite.html",
-        "results.html",
-        "auto_examples/index.html",
-        "generated/braindecode_sleepkd.estimator.SleepKDClassifier.html",
-    ],
-)
-def test_docs_pages_exist(docs_build, page):
-    proc, html, _ = docs_build
-    if proc.returncode != 0:
-        pytest.skip("the build failed (see test_docs_build_without_warnings)")
-    assert (html / page).is_file()
-
-
-def test_every_example_is_in_the_gallery(docs_build):
-    proc, html, examples = docs_build
-    if proc.returncode != 0:
-        pytest.skip("the build failed (see test_docs_build_without_warnings)")
-    for example in sorted(examples.glob("plot_*.py")):
-        assert (html / "auto_examples" / f"{example.stem}.html").is_file(), example
+    html = tmp_path / "out" / "html"
+    missing = [page for page in PAGES if not (html / page).is_file()]
+    missing += [
+        f"auto_examples/{example.stem}.html"
+        for example in sorted(examples.glob("plot_*.py"))
+        if not (html / "auto_examples" / f"{example.stem}.html").is_file()
+    ]
+    assert not missing, f"pages not built: {missing}"
 
 
 def test_architecture_documents_alignment_direction():
