@@ -1,0 +1,131 @@
+"""Cost of a distillation epoch relative to a plain student epoch.
+
+Times one training epoch of (a) the student trained alone, (b) the student
+distilled from a (frozen) teacher whose outputs are cached once per stage, and
+(c) the same with the teacher run live at every batch, for Hinton KD and SleepKD,
+all in one run on the same data, interleaved over repeats. Writes
+``distill_overhead.md`` and ``.json`` to ``--out``.
+
+Usage::
+
+    .venv/bin/python benchmarks/distill_overhead.py --out benchmarks/results
+"""
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from braindecode_sleepkd import SleepKDClassifier, preset
+
+
+def _epoch_seconds(clf, X, y):
+    clf.fit(X, y)
+    return [float(d) for d in clf.history_[:, "dur"]]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--family", default="deepsleepnet")
+    parser.add_argument("--n-seq", type=int, default=192)
+    parser.add_argument("--seq-len", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--out", default="benchmarks/results")
+    args = parser.parse_args(argv)
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((args.n_seq, args.seq_len, 1, 3000)).astype(np.float32)
+    y = rng.integers(0, 5, size=(args.n_seq, args.seq_len))
+    torch.manual_seed(0)
+    teacher = preset(args.family, "teacher")
+
+    def make(strategy, cache):
+        return SleepKDClassifier(
+            teacher,
+            None,
+            args.family,
+            strategy=strategy,
+            teacher_pretrained=True,
+            cache_teacher=cache,
+            max_epochs=args.epochs,
+            batch_size=32,
+            random_state=0,
+            verbose=0,
+        )
+
+    configs = {
+        "student alone": ("scratch", True),
+        "KD, cached teacher": ("kd", True),
+        "KD, live teacher": ("kd", False),
+        "SleepKD, cached teacher": ("sleepkd", True),
+        "SleepKD, live teacher": ("sleepkd", False),
+    }
+    times = {name: [] for name in configs}
+    cache_build = []
+    for _ in range(args.repeats):
+        for name, (strategy, cache) in configs.items():
+            start = time.perf_counter()
+            per_epoch = _epoch_seconds(make(strategy, cache), X, y)
+            total = time.perf_counter() - start
+            times[name] += per_epoch
+            if cache and strategy != "scratch":
+                cache_build.append(total - sum(per_epoch))
+    median = {name: float(np.median(v)) for name, v in times.items()}
+    base = median["student alone"]
+    rows = [
+        {"config": name, "median_epoch_s": s, "ratio_vs_student": s / base}
+        for name, s in median.items()
+    ]
+    command = "python " + " ".join([sys.argv[0], *(argv or sys.argv[1:])])
+    result = {
+        "command": command,
+        "family": args.family,
+        "n_seq": args.n_seq,
+        "seq_len": args.seq_len,
+        "epochs": args.epochs,
+        "repeats": args.repeats,
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "machine": platform.processor() or platform.machine(),
+        "rows": rows,
+        "median_setup_s_cached_runs": float(np.median(cache_build)),
+    }
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "distill_overhead.json").write_text(json.dumps(result, indent=2))
+    lines = [
+        "# Distillation overhead per training epoch",
+        "",
+        f"Command: `{command}`",
+        "",
+        f"{args.family} teacher (frozen) -> student, {args.n_seq} sequences of "
+        f"{args.seq_len} x 30 s at 100 Hz, batch 32, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads; median over {args.epochs} epochs x "
+        f"{args.repeats} repeats, configurations interleaved.",
+        "",
+        "| configuration | median s / epoch | ratio vs student alone |",
+        "|---|---:|---:|",
+    ]
+    lines += [
+        f"| {r['config']} | {r['median_epoch_s']:.2f} | {r['ratio_vs_student']:.2f} |"
+        for r in rows
+    ]
+    lines += [
+        "",
+        "Setup time outside the epochs (dry run, alignment sizing, building the "
+        "teacher cache) in cached runs: median "
+        f"{result['median_setup_s_cached_runs']:.1f} s per fit, paid once per stage.",
+        "",
+    ]
+    (out / "distill_overhead.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
