@@ -63,7 +63,7 @@ def fitted(data):
     X, y, _ = data
     clf = SleepKDClassifier(
         ExportTinyNet,
-        ExportTinyNet,
+        None,
         ExportTinyNet,
         student__width=4,
         max_epochs=1,
