@@ -152,3 +152,10 @@ def test_benchmark_sample_end_to_end(tmp_path):
     assert "sleepkd benchmark" in (out / "command.txt").read_text()
     # the teachers are cached: a second run loads them
     assert len(list((out / "teacher-cache").glob("teacher-*.pt"))) == 2
+
+
+def test_evenly_spaced_sequences_per_recording():
+    recordings = np.repeat([0, 1, 2], [10, 3, 6])
+    keep = bdata.evenly_spaced(recordings, 4)
+    assert np.bincount(recordings[keep]).tolist() == [4, 3, 4]
+    assert keep[0] == 0 and keep[3] == 9  # first and last of recording 0

@@ -83,6 +83,19 @@ def sequences(windows, seq_len):
     return X, y, np.asarray(subjects), np.asarray(rec_ids), epoch_index
 
 
+def evenly_spaced(recordings, n_per_recording):
+    """Indices of ``n_per_recording`` evenly spaced sequences of every recording.
+
+    Deterministic; a recording with fewer sequences keeps them all.
+    """
+    keep = []
+    for rec in np.unique(recordings):
+        idx = np.flatnonzero(recordings == rec)
+        n = min(len(idx), int(n_per_recording))
+        keep.append(idx[np.linspace(0, len(idx) - 1, n).round().astype(int)])
+    return np.sort(np.concatenate(keep))
+
+
 def robust_scale_per_recording(X, recordings, eps=1e-6):
     """Centre each recording on its median and divide by its inter-quartile range.
 

@@ -110,6 +110,9 @@ class BenchmarkConfig:
         Hard-label loss weights of every deep model: inverse training-fold
         stage frequencies (normalised to mean 1, capped at 10), or none. The
         band-power regression uses the same balancing.
+    sequences_per_recording : int | None
+        Keep this many evenly spaced sequences of every recording (a smaller
+        data set that still spans whole nights); None keeps all.
     """
 
     dataset: str = "sample"
@@ -134,6 +137,7 @@ class BenchmarkConfig:
     scaling: list = field(default_factory=list)
     threads: int = None
     class_weight: str = "balanced"
+    sequences_per_recording: int = None
 
     def method_list(self):
         """The rows to run, in table order."""
@@ -363,6 +367,10 @@ def run_benchmark(cfg, stream=None, verbose=True):
         max_epochs=cfg.max_epochs_per_recording,
     )
     X, y, subjects, recordings, epoch_index = bdata.sequences(windows, cfg.seq_len)
+    if cfg.sequences_per_recording:
+        keep = bdata.evenly_spaced(recordings, cfg.sequences_per_recording)
+        X, y, subjects = X[keep], y[keep], subjects[keep]
+        recordings, epoch_index = recordings[keep], epoch_index[keep]
     X = bdata.robust_scale_per_recording(X, recordings)
     info = bdata.describe(windows, y, subjects, epoch_index)
     folds = bdata.subject_folds(subjects, cfg.folds, seed=0)

@@ -55,6 +55,11 @@ def add_parser(subparsers):
     p.add_argument(
         "--max-epochs-per-recording", type=int, help="simulated: epochs per night"
     )
+    p.add_argument(
+        "--sequences-per-recording",
+        type=int,
+        help="keep this many evenly spaced sequences per recording",
+    )
     p.add_argument("--data-path", help="folder of the data files")
     p.add_argument(
         "--model-overrides",
