@@ -14,6 +14,7 @@ from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog, ProgressB
 from skorch.dataset import Dataset, unpack_data
 from skorch.exceptions import NotInitializedError
 from skorch.history import History
+from skorch.utils import to_tensor
 from torch import nn
 
 from .distill.losses import HardCELoss
@@ -606,9 +607,12 @@ class SleepKDClassifier(NeuralNetClassifier):
     def split_batch(self, batch):
         """Return ``(x, index, y)`` of a batch (``index`` is None for plain X)."""
         Xi, yi = unpack_data(batch)
+        index = None
         if isinstance(Xi, dict):
-            return Xi["x"].float(), Xi["index"], yi
-        return Xi.float(), None, yi
+            Xi, index = Xi["x"], Xi["index"]
+        x = to_tensor(Xi, device=self.device).float()
+        yi = None if yi is None else to_tensor(yi, device=self.device)
+        return x, index, yi
 
     def compute_loss(self, x, index, yi, training):
         """Total loss of the current learner on a batch; logs every term.
@@ -675,7 +679,7 @@ class SleepKDClassifier(NeuralNetClassifier):
         """Logits of the current model (the student once fitted)."""
         if isinstance(x, dict):
             x = x["x"]
-        return self.module_(x.float())
+        return self.module_(to_tensor(x, device=self.device).float())
 
     # ------------------------------------------------------------- predicting
     def predict_proba(self, X):
