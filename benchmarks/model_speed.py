@@ -34,41 +34,50 @@ def parse_args(argv=None):
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 64])
     parser.add_argument("--n-repeats", type=int, default=15)
     parser.add_argument("--n-warmup", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=None,
+        help="torch thread counts to time (default: torch's default, then 1)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args(argv)
 
 
 def run(args):
     """Return the benchmark results as a JSON-ready dict."""
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    default_threads = torch.get_num_threads()
+    threads = args.threads or sorted({default_threads, 1}, reverse=True)
     torch.manual_seed(args.seed)
     n_times = int(round(30 * args.sfreq))
     x = torch.randn(1, args.seq_len, args.n_chans, n_times)
     load_before = os.getloadavg()[0]
     rows = []
-    for family in args.families:
-        models = {
-            role: preset(family, role, n_chans=args.n_chans, sfreq=args.sfreq)
-            for role in ROLES
-        }
-        res = compare_models(
-            models,
-            x,
-            reference="teacher",
-            n_repeats=args.n_repeats,
-            batch_sizes=args.batch_sizes,
-            n_warmup=args.n_warmup,
-        )
-        for role in ROLES:
-            rows.append({"family": family, "role": role, **res[role]})
+    for n_threads in threads:
+        torch.set_num_threads(n_threads)
+        for family in args.families:
+            models = {
+                role: preset(family, role, n_chans=args.n_chans, sfreq=args.sfreq)
+                for role in ROLES
+            }
+            res = compare_models(
+                models,
+                x,
+                reference="teacher",
+                n_repeats=args.n_repeats,
+                batch_sizes=args.batch_sizes,
+                n_warmup=args.n_warmup,
+            )
+            for role in ROLES:
+                rows.append({"family": family, "role": role, **res[role]})
+    torch.set_num_threads(default_threads)
     return {
         "command": " ".join(
             ["python", *map(shlex.quote, [sys.argv[0], *sys.argv[1:]])]
         ),
         "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
+        "threads": threads,
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -93,7 +102,7 @@ def to_markdown(result):
         "# Model size and CPU speed of the presets",
         "",
         f"Command: `{result['command']}`  ",
-        f"torch {result['torch']}, {result['threads']} threads, "
+        f"torch {result['torch']}, thread counts {result['threads']}, "
         f"{result['platform']} ({result['processor']}), {result['date']}; "
         f"1-min load average {result['load_average_1min'][0]} before, "
         f"{result['load_average_1min'][1]} after (other processes share the CPU).  ",
@@ -101,6 +110,32 @@ def to_markdown(result):
         f"x {inp['n_times']} samples ({inp['sfreq']:g} Hz); eval mode, "
         f"`torch.inference_mode`, median of {inp['n_repeats']} runs, the three "
         "models of a family timed round-robin. Ratios are against the teacher.",
+    ]
+    for n_threads in result["threads"]:
+        lines += _table(result, n_threads, big)
+    lines += [
+        "",
+        "Targets: student <= 30 % of the teacher's parameters, assistant in "
+        f"between; student >= 4x the teacher's throughput at batch {big}. "
+        "Times are medians; the last column compares the fastest of the runs, "
+        "which other processes on a shared CPU disturb least.",
+    ]
+    if result["load_average_1min"][0] > (os.cpu_count() or 1):
+        lines.append(
+            f"The CPU was oversubscribed during this run (1-min load "
+            f"{result['load_average_1min'][0]} on {os.cpu_count()} cores): "
+            "multi-thread timings then mostly measure thread synchronisation "
+            "delays, so read the single-thread table; rerun on an idle machine "
+            "for multi-thread numbers."
+        )
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _table(result, n_threads, big):
+    lines = [
+        "",
+        f"## {n_threads} thread(s)",
         "",
         f"| family | role | params | ratio | size (MB) | MMACs/seq | latency b=1 (ms) "
         f"| seq/s b={big} | speed-up b=1 | speed-up b={big} "
@@ -108,6 +143,8 @@ def to_markdown(result):
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in result["rows"]:
+        if r["n_threads"] != n_threads:
+            continue
         lat = r["latency_s"]
         lines.append(
             f"| {r['family']} | {r['role']} | {r['n_params']:,} "
@@ -118,15 +155,7 @@ def to_markdown(result):
             if lat is not None
             else f"| {r['family']} | {r['role']} | {r['n_params']:,} | ... |"
         )
-    lines += [
-        "",
-        "Targets: student <= 30 % of the teacher's parameters, assistant in "
-        f"between; student >= 4x the teacher's throughput at batch {big}. "
-        "Times are medians; the last column compares the fastest of the runs, "
-        "which other processes on a shared CPU disturb least.",
-        "",
-    ]
-    return "\n".join(lines)
+    return lines
 
 
 def main(argv=None):
