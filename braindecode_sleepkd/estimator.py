@@ -453,8 +453,8 @@ class SleepKDClassifier(NeuralNetClassifier):
                 continue
             if link.learner == "teacher" and self.external_ is not None:
                 self.stages_.append(
-                    "teacher: external probabilities (only soft and hard terms "
-                    "on the teacher -> assistant link)"
+                    "teacher: external probabilities (only the soft and hard terms "
+                    "apply when the teacher guides)"
                 )
                 continue
             self._run_stage(link, dataset, y, store, fit_params)

@@ -1,5 +1,12 @@
 """External teachers: pretrained scorers that give per-epoch probabilities."""
 
 from .base import ExternalTeacher, is_external_teacher
+from .yasa import YASATeacher, map_windows_to_epochs, yasa_proba_to_labels
 
-__all__ = ["ExternalTeacher", "is_external_teacher"]
+__all__ = [
+    "ExternalTeacher",
+    "YASATeacher",
+    "is_external_teacher",
+    "map_windows_to_epochs",
+    "yasa_proba_to_labels",
+]
