@@ -54,8 +54,8 @@ def as_sequences(X, y, seq_len, stride=None, groups=None, return_sfreq=False):
     Raises
     ------
     ValueError
-        Empty input, wrong number of dimensions, non-finite values, or ``X`` and
-        ``y`` of different lengths.
+        Empty or ragged input, wrong number of dimensions, non-finite values, or
+        ``X`` and ``y`` of different lengths or sequence lengths.
     """
     sfreq = None
     X = _unwrap(X)
@@ -74,7 +74,13 @@ def as_sequences(X, y, seq_len, stride=None, groups=None, return_sfreq=False):
     else:
         if isinstance(X, torch.Tensor):
             X = X.detach().cpu().numpy()
-        X = np.asarray(X)
+        try:
+            X = np.asarray(X)
+        except ValueError as exc:
+            raise ValueError(
+                "X must be one array of shape (n_seq, seq_len, n_chans, n_times); "
+                f"its sequences or epochs have different shapes ({exc})"
+            ) from exc
         if X.size == 0 or len(X) == 0:
             raise ValueError(
                 f"X is empty (shape {X.shape}); expected at least one "
@@ -104,6 +110,12 @@ def as_sequences(X, y, seq_len, stride=None, groups=None, return_sfreq=False):
                 f"X and y have different lengths: {len(X)} sequences in X, "
                 f"{len(y)} in y."
             )
+        if isinstance(X, np.ndarray) and X.ndim == 4 and y.ndim >= 2:
+            if y.shape[1] != X.shape[1]:
+                raise ValueError(
+                    f"X and y have different sequence lengths: seq_len={X.shape[1]} "
+                    f"epochs in X, {y.shape[1]} labels per sequence in y."
+                )
     if groups is not None and len(groups) != len(X):
         raise ValueError(f"groups has {len(groups)} entries for {len(X)} sequences.")
     if return_sfreq:
