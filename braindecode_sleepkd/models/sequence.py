@@ -31,13 +31,24 @@ def check_signal(x, n_chans=None, n_times=None):
     Raises
     ------
     ValueError
-        On a wrong number of dimensions, a wrong channel or sample count, or
-        non-finite values (the message says how many).
+        On a wrong number of dimensions, an empty sequence / channel / sample
+        axis, a non-float dtype, a wrong channel or sample count, or non-finite
+        values (the message says how many).
     """
     if x.ndim != 4:
         raise ValueError(
             f"Expected input of shape (batch, seq_len, n_chans, n_times) with 4 "
             f"dimensions, got {x.ndim} dimensions with shape {tuple(x.shape)}."
+        )
+    if 0 in tuple(x.shape[1:]):
+        raise ValueError(
+            "Expected at least one epoch, channel and sample per sequence, got "
+            f"input shape {tuple(x.shape)} (seq_len, n_chans, n_times >= 1)."
+        )
+    if not (x.is_floating_point() or x.is_complex()):
+        raise ValueError(
+            f"Expected a floating-point signal, got dtype {x.dtype}; convert it "
+            "with x.float()."
         )
     if n_chans is not None and x.shape[2] != n_chans:
         raise ValueError(
