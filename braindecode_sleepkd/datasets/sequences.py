@@ -76,7 +76,8 @@ def sequence_starts(windows, seq_len, stride=None, on_short="raise"):
     never cross recordings nor a gap in time (epochs left out by a loader).
     They start every ``stride`` windows; when the last one does not reach the
     end of a run of consecutive windows, one more sequence ending at its last
-    window is added, so every window is in at least one sequence.
+    window is added, so with ``stride <= seq_len`` every window is in at least one
+    sequence (a larger stride skips windows between sequences).
 
     Parameters
     ----------
