@@ -72,6 +72,13 @@ def read_edf_raw(fname, preload=False, **kwargs):
             f"Cannot read {fname} as EDF: the file is corrupt or truncated "
             f"({type(exc).__name__}: {exc})"
         ) from exc
+    sfreq = float(raw.info["sfreq"])
+    if not np.isfinite(sfreq) or sfreq <= 0:
+        raise ValueError(
+            f"Cannot read {fname} as EDF: its header gives a sampling rate of "
+            f"{sfreq:g} Hz (invalid data record duration or samples per record); "
+            "expected a positive rate. The file is corrupt."
+        )
     return raw
 
 
