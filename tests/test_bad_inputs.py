@@ -305,6 +305,13 @@ CASES = [
         ValueError,
         ["Cannot read .*1\\.edf as EDF", "corrupt or truncated"],
     ),
+    (
+        "edf-negative-record-duration",
+        "raises",
+        lambda t: ISRUC(1, _edit_isruc_header(t, 244, b"-1      ")),
+        ValueError,
+        ["sampling rate of -\\d+ Hz", "expected a positive rate", "corrupt"],
+    ),
     # --- loaders -----------------------------------------------------------
     (
         "dreams-fewer-codes-than-signal",
@@ -772,6 +779,15 @@ CASES = [
 def _truncate_isruc(t, fraction):
     root = _isruc(t.tmp, t.write_edf)
     _truncate(root / "1" / "1.edf", fraction)
+    return root
+
+
+def _edit_isruc_header(t, start, value):
+    root = _isruc(t.tmp, t.write_edf)
+    edf = root / "1" / "1.edf"
+    data = bytearray(edf.read_bytes())
+    data[start : start + len(value)] = value
+    edf.write_bytes(bytes(data))
     return root
 
 
