@@ -136,15 +136,17 @@ def test_torchscript_trace_estimator(fitted, data, tmp_path):
     np.testing.assert_allclose(proba, fitted.predict_proba(X[:, :3]), atol=1e-5)
 
 
-def test_torch_export_reports_clearly(fitted, tmp_path):
-    # torch.export works once the model's input check is export-friendly; until
-    # then it must fail with an ExportError that says what to do.
-    try:
-        path = ex.to_torchscript(fitted, tmp_path / "s.pt2", method="export")
-    except ex.ExportError as err:
-        assert "torch export" in str(err)
-    else:
-        assert path.is_file()
+@pytest.mark.parametrize("family", ["deepsleepnet", "salient"])
+def test_torch_export_of_both_student_families(family, tmp_path):
+    from braindecode_sleepkd import preset
+
+    module = preset(family, "student").eval()
+    path = ex.to_torchscript(module, tmp_path / "s.pt2", method="export", seq_len=4)
+    program = torch.export.load(str(path)).module()
+    x = torch.randn(3, 4, 1, 3000)
+    with torch.no_grad():
+        diff = (program(x) - module(x)).abs().max().item()
+    assert diff < 1e-5
 
 
 def test_save_and_load_student(fitted, data, tmp_path):

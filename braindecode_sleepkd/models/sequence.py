@@ -25,6 +25,11 @@ class SleepFeatures(NamedTuple):
     sequence_features: torch.Tensor
 
 
+def _is_exporting():
+    compiler = getattr(torch, "compiler", None)
+    return bool(compiler is not None and compiler.is_exporting())
+
+
 def check_signal(x, n_chans=None, n_times=None):
     """Check a batch of sequences ``(batch, seq_len, n_chans, n_times)``.
 
@@ -62,6 +67,8 @@ def check_signal(x, n_chans=None, n_times=None):
         )
     # One cheap pass (a sum) on the happy path; the exact count only on failure
     # (NaN and inf propagate through the sum; an overflowing sum is recounted).
+    if _is_exporting():  # data-dependent checks cannot be traced by torch.export
+        return
     if x.is_floating_point() and not torch.isfinite(x.sum()):
         n_bad = int((~torch.isfinite(x)).sum())
         if n_bad:
