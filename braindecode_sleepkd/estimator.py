@@ -416,6 +416,10 @@ class SleepKDClassifier(NeuralNetClassifier):
         if hasattr(self, "stage_"):
             del self.stage_
         self.fitted_ = False
+        if int(self.n_classes) != self.n_classes or self.n_classes < 2:
+            raise ValueError(
+                f"n_classes must be a whole number >= 2, got {self.n_classes!r}."
+            )
         if teacher_proba is None and is_external_teacher(self.teacher):
             teacher_proba = self.teacher.predict_proba(
                 X, seq_len=self.seq_len, seq_stride=self.seq_stride
@@ -700,7 +704,9 @@ class SleepKDClassifier(NeuralNetClassifier):
     def score(self, X, y=None, sample_weight=None):
         """Accuracy over all epochs of all sequences."""
         X, y, _ = as_sequences(X, y, self.seq_len, self.seq_stride)
-        y = np.asarray(y)
+        if y is None:
+            raise ValueError("score needs labels y of shape (n_seq, seq_len).")
+        y = check_labels(y, len(X), self.n_classes)
         if y.ndim == 3:
             y = y.argmax(-1)
         return float((self.predict(X) == y).mean())

@@ -16,7 +16,6 @@ based exporter also needs ``onnxscript``. Install the extra with
 import contextlib
 import copy
 import os
-import pickle
 import warnings
 from pathlib import Path
 
@@ -521,6 +520,10 @@ def load_checkpoint(path):
 
         try:
             return joblib.load(path)
-        except (pickle.UnpicklingError, EOFError, ValueError) as err:
-            raise ValueError(f"Cannot read {path} as a pickle: {err}") from err
+        except Exception as err:  # a corrupt pickle can raise almost anything
+            raise ValueError(
+                f"Cannot read {path} as a pickled estimator ({type(err).__name__}: "
+                f"{err}). Expected a fitted SleepKDClassifier saved with pickle or "
+                "joblib.dump, or a student saved with save_student (.pt)."
+            ) from err
     return load_student(path)

@@ -900,3 +900,49 @@ def test_sequences_report_skipped_windows():
         warnings.simplefilter("always")
         make_sequences(windows, 2)  # nothing skipped: no warning
     assert not [w for w in record if "seq_len" in str(w.message)]
+
+
+# ------------------------------------------- found by the reliability pass
+def test_score_refuses_labels_out_of_range():
+
+    from braindecode_sleepkd import SleepKDClassifier
+
+    X, y, _ = make_data(n_seq=8)
+    clf = SleepKDClassifier(
+        TinySleepNet, None, TinySleepNet, max_epochs=1, verbose=0, random_state=0
+    ).fit(X, y)
+    with pytest.raises(ValueError, match=r"Labels outside 0\.\.4: \[7\]"):
+        clf.score(X, np.full_like(y, 7))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"sfreq": float("nan")}, "sfreq must be a positive number"),
+        ({"n_chans": 0}, "n_chans must be a whole number >= 1"),
+    ],
+)
+def test_preset_refuses_bad_signal_args(kwargs, match):
+    from braindecode_sleepkd import preset
+
+    with pytest.raises(ValueError, match=match):
+        preset("salient", "student", **kwargs)
+
+
+def test_estimator_refuses_fewer_than_two_classes():
+
+    from braindecode_sleepkd import SleepKDClassifier
+
+    X, y, _ = make_data(n_seq=4)
+    clf = SleepKDClassifier(TinySleepNet, None, TinySleepNet, n_classes=0)
+    with pytest.raises(ValueError, match="n_classes must be a whole number >= 2"):
+        clf.fit(X, y)
+
+
+def test_export_of_corrupt_pickle_says_what_is_expected(tmp_path):
+    from braindecode_sleepkd.export import load_checkpoint
+
+    path = tmp_path / "broken.pkl"
+    path.write_bytes(b"\x80\x04\x95 not a pickle at all")
+    with pytest.raises(ValueError, match="Expected a fitted SleepKDClassifier"):
+        load_checkpoint(path)

@@ -4,6 +4,8 @@ Parameter counts below are for ``n_chans=1, sfreq=100, n_classes=5`` and are
 checked by ``tests/test_models.py``.
 """
 
+import math
+
 from .classifier import EpochClassifier
 from .deepsleepnet_encoder import DeepSleepNetEncoder
 from .salient_encoder import SalientEncoder
@@ -25,10 +27,13 @@ def _resolve(family, table, role, overrides):
 
 
 def _signal_args(n_chans, n_times, sfreq):
-    if sfreq is None or sfreq <= 0:
+    if sfreq is None or not sfreq > 0 or not math.isfinite(sfreq):
         raise ValueError(f"sfreq must be a positive number, got {sfreq!r}.")
     if n_times is None:
         n_times = int(round(30 * sfreq))
+    for name, value in (("n_chans", n_chans), ("n_times", n_times)):
+        if int(value) != value or value < 1:
+            raise ValueError(f"{name} must be a whole number >= 1, got {value!r}.")
     return int(n_chans), int(n_times), sfreq
 
 
