@@ -132,29 +132,6 @@ html_sidebars = {"install": [], "quickstart": [], "cite": [], "results": []}
 html_show_sourcelink = False
 
 
-# -- Pages written alongside the core ones ----------------------------------
-# Topic pages may or may not be there yet; list those present in the toctree of
-# index.rst (in this order) so that a missing one never breaks the build.
-OPTIONAL_PAGES = (
-    "models",
-    "datasets",
-    "strategies_losses",
-    "external_teachers",
-    "deployment",
-    "benchmark",
-)
-
-
-def _present_optional_pages():
-    return [page for page in OPTIONAL_PAGES if (HERE / f"{page}.rst").exists()]
-
-
-def _fill_optional_toctree(app, docname, source):
-    if docname == "index":
-        pages = "\n   ".join(_present_optional_pages())
-        source[0] = source[0].replace("DOCS_EXTRA_PAGES", pages)
-
-
 # -- Benchmark results ------------------------------------------------------
 RESULTS_DIR = HERE.parent / "benchmarks" / "results"
 
@@ -196,6 +173,5 @@ def _always_reread(app, env, added, changed, removed):
 
 
 def setup(app):
-    app.connect("source-read", _fill_optional_toctree)
     app.connect("source-read", _fill_results)
     app.connect("env-get-outdated", _always_reread)
