@@ -6,6 +6,23 @@ import subprocess
 import sys
 
 
+def _peak_rss_kb(resource):
+    """Peak resident memory of this process in kB.
+
+    ``VmHWM`` of ``/proc/self/status`` where available: ``ru_maxrss`` keeps the
+    high-water mark of the forked parent across ``exec`` on Linux, so a child
+    started by a large benchmark process would report the parent's peak.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1])
+    except OSError:
+        pass
+    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
 def _point(n_epochs, family, seq_len, batch_size, seed):
     """Simulate ``n_epochs`` epochs and run one epoch of each SleepKD stage."""
     import resource
@@ -36,7 +53,7 @@ def _point(n_epochs, family, seq_len, batch_size, seed):
         verbose=0,
     ).fit(X, y)
     seconds = time.perf_counter() - t0
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kb = _peak_rss_kb(resource)
     return {
         "n_epochs": int(np.prod(y.shape)),
         "n_recordings": n_rec,
