@@ -19,10 +19,10 @@ def add_parser(subparsers):
         "demo", help="distil teacher -> assistant -> student on the real sample"
     )
     parser.add_argument("--family", default="deepsleepnet", help="model family")
-    parser.add_argument("--max-epochs", type=int, default=8, help="epochs per stage")
+    parser.add_argument("--max-epochs", type=int, default=20, help="epochs per stage")
     parser.add_argument("--seq-len", type=int, default=10, help="epochs per sequence")
     parser.add_argument(
-        "--stride", type=int, default=3, help="epochs between training sequences"
+        "--stride", type=int, default=2, help="epochs between training sequences"
     )
     parser.add_argument("--test-subject", type=int, default=1, help="held-out excerpt")
     parser.add_argument("--data", default=None, help="folder with dreams-spindles/")
@@ -100,7 +100,7 @@ def run(args):
     majority = np.bincount(ys[train].ravel()).argmax()
     print(f"  {'majority':<10} {float((y[test] == majority).mean()):8.3f}")
     cost = compare_models(
-        rows, torch.as_tensor(X[:1]), n_repeats=3, batch_sizes=(1, 16), n_warmup=1
+        rows, torch.as_tensor(X[:1]), n_repeats=5, batch_sizes=(1, 64), n_warmup=1
     )
     print("\nSize and CPU speed (one sequence; ratios vs the teacher):")
     print(
