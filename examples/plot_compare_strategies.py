@@ -29,21 +29,29 @@ import torch
 from braindecode_sleepkd.datasets import load_sample, make_sequences
 from braindecode_sleepkd.estimator import SleepKDClassifier
 from braindecode_sleepkd.models import SalientKD
+from braindecode_sleepkd.preprocessing import EpochScaler
 from braindecode_sleepkd.scoring import sequence_f1_macro
 
 QUICK = os.environ.get("SLEEPKD_EXAMPLES_QUICK") == "1"
-MAX_EPOCHS = 1 if QUICK else 4
+MAX_EPOCHS = 1 if QUICK else 15
 torch.manual_seed(0)
 
 # %%
 # Data: three subjects for training, one for testing
 # --------------------------------------------------
+# Every 30-s epoch is scaled on its own (median / inter-quartile range).
 
 SFREQ, SEQ_LEN = 50.0, 10
 windows = load_sample(sfreq=SFREQ, subject_ids=[1, 3, 4, 6])
+scaler = EpochScaler()  # robust per-epoch scaling, no statistics learnt
 X, y, subjects = make_sequences(windows, seq_len=SEQ_LEN)
+X = scaler.transform(X)
 test = subjects == subjects.max()
-X_train, y_train, X_test, y_test = X[~test], y[~test], X[test], y[test]
+X_test, y_test = X[test], y[test]
+# overlapping training sequences (stride 2) give more contexts from little data
+X_all, y_all, subjects_all = make_sequences(windows, seq_len=SEQ_LEN, stride=2)
+train = subjects_all != subjects.max()
+X_train, y_train = scaler.transform(X_all[train]), y_all[train]
 print(f"train {X_train.shape}, test {X_test.shape}")
 
 # %%
