@@ -27,7 +27,7 @@ from braindecode_sleepkd.models import from_braindecode, make_sleep_model
 from braindecode_sleepkd.scoring import sequence_f1_macro
 
 QUICK = os.environ.get("SLEEPKD_EXAMPLES_QUICK") == "1"
-MAX_EPOCHS = 1 if QUICK else 4
+MAX_EPOCHS = 1 if QUICK else 12
 torch.manual_seed(0)
 
 SFREQ, SEQ_LEN = 50.0, 10

@@ -32,7 +32,7 @@ from braindecode_sleepkd.estimator import SleepKDClassifier
 from braindecode_sleepkd.export import check_onnx, to_onnx
 
 QUICK = os.environ.get("SLEEPKD_EXAMPLES_QUICK") == "1"
-MAX_EPOCHS = 1 if QUICK else 3
+MAX_EPOCHS = 1 if QUICK else 8
 N_REPEATS = 5 if QUICK else 30
 torch.manual_seed(0)
 

@@ -30,7 +30,7 @@ from braindecode_sleepkd.models import preset
 from braindecode_sleepkd.scoring import macro_f1_scorer
 
 QUICK = os.environ.get("SLEEPKD_EXAMPLES_QUICK") == "1"
-MAX_EPOCHS = 1 if QUICK else 3
+MAX_EPOCHS = 1 if QUICK else 8
 torch.manual_seed(0)
 
 SFREQ, SEQ_LEN = 50.0, 10

@@ -44,7 +44,7 @@ from braindecode_sleepkd.estimator import SleepKDClassifier
 from braindecode_sleepkd.scoring import sequence_f1_macro
 
 QUICK = os.environ.get("SLEEPKD_EXAMPLES_QUICK") == "1"
-MAX_EPOCHS = 1 if QUICK else 4
+MAX_EPOCHS = 1 if QUICK else 12
 rng = np.random.default_rng(0)
 torch.manual_seed(0)
 

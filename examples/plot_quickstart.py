@@ -35,7 +35,7 @@ from braindecode_sleepkd.scoring import (
 
 # ``SLEEPKD_EXAMPLES_QUICK=1`` (used by the tests) trains for a single epoch.
 QUICK = os.environ.get("SLEEPKD_EXAMPLES_QUICK") == "1"
-MAX_EPOCHS = 1 if QUICK else 4
+MAX_EPOCHS = 1 if QUICK else 12
 torch.manual_seed(0)
 
 # %%
