@@ -18,13 +18,16 @@ class _BiLSTM(nn.Module):
 class TinySleepNet(SleepSequenceModel):
     """A very small CNN + BiLSTM sleep model for fast tests."""
 
-    def __init__(self, n_chans=1, n_times=300, sfreq=10, n_classes=5, width=8, units=8):
-        encoder = nn.Sequential(
-            nn.Conv1d(n_chans, width, 25, stride=10),
-            nn.BatchNorm1d(width),
-            nn.ReLU(),
-            nn.AdaptiveAvgPool1d(4),
-        )
+    def __init__(
+        self, n_chans=1, n_times=300, sfreq=10, n_classes=5, width=8, units=8, pool=4
+    ):
+        # pool=None keeps the conv's own time axis (ONNX can make it dynamic);
+        # pool=k gives epoch features with k time steps via AdaptiveAvgPool1d.
+        layers = [nn.Conv1d(n_chans, width, 25, stride=10), nn.BatchNorm1d(width)]
+        layers.append(nn.ReLU())
+        if pool is not None:
+            layers.append(nn.AdaptiveAvgPool1d(pool))
+        encoder = nn.Sequential(*layers)
         super().__init__(
             encoder,
             _BiLSTM(width, units),
@@ -36,6 +39,7 @@ class TinySleepNet(SleepSequenceModel):
         )
         self.width = width
         self.units = units
+        self.pool = pool
 
 
 def make_data(n_seq=40, seq_len=6, n_chans=1, n_times=300, seed=0, n_subjects=4):

@@ -8,42 +8,20 @@ import pytest
 import torch
 from helpers import TinySleepNet, make_data
 from sklearn.exceptions import NotFittedError
-from torch import nn
 
 from braindecode_sleepkd import export as ex
 from braindecode_sleepkd.cli import main
 from braindecode_sleepkd.estimator import SleepKDClassifier
-from braindecode_sleepkd.models import SleepSequenceModel
 
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
 
-class _BiLSTM(nn.Module):
-    def __init__(self, in_features, units):
-        super().__init__()
-        self.lstm = nn.LSTM(in_features, units, batch_first=True, bidirectional=True)
-
-    def forward(self, x):
-        return self.lstm(x)[0]
-
-
-class ExportTinyNet(SleepSequenceModel):
+class ExportTinyNet(TinySleepNet):
     """TinySleepNet without AdaptiveAvgPool1d (which ONNX cannot make dynamic)."""
 
-    def __init__(self, n_chans=1, n_times=300, sfreq=10, n_classes=5, width=8, units=8):
-        encoder = nn.Sequential(
-            nn.Conv1d(n_chans, width, 25, stride=10), nn.BatchNorm1d(width), nn.ReLU()
-        )
-        super().__init__(
-            encoder,
-            _BiLSTM(width, units),
-            nn.Linear(2 * units, n_classes),
-            n_chans=n_chans,
-            n_times=n_times,
-            n_classes=n_classes,
-            sfreq=sfreq,
-        )
+    def __init__(self, **kwargs):
+        super().__init__(pool=None, **kwargs)
 
 
 def _preset(family):
