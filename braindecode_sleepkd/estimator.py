@@ -313,11 +313,12 @@ class SleepKDClassifier(NeuralNetClassifier):
     # ------------------------------------------------------------------- data
     def get_dataset(self, X, y=None):
         """Wrap sequences in a skorch Dataset whose X carries each item's index."""
-        if isinstance(X, torch.utils.data.Dataset) and not _is_indexable_array(X):
-            if hasattr(X, "datasets"):  # braindecode windows
-                X, _, _ = as_sequences(X, None, self.seq_len, self.seq_stride)
-            else:
-                return X
+        if isinstance(X, Dataset):  # already wrapped (e.g. by fit)
+            return X
+        if hasattr(X, "datasets"):  # braindecode windows
+            X, _, _ = as_sequences(X, None, self.seq_len, self.seq_stride)
+        elif isinstance(X, torch.utils.data.Dataset):  # a user's own dataset
+            return X
         n = len(X)
         return Dataset({"x": X, "index": np.arange(n)}, y)
 
@@ -591,9 +592,15 @@ class SleepKDClassifier(NeuralNetClassifier):
         outs = []
         for g in self.guides_:
             if getattr(self, g + "_") is None:  # external probabilities
+                if index is None:
+                    raise ValueError(
+                        "External teacher probabilities need the estimator's own "
+                        "dataset (arrays, windows or a SliceDataset), not a custom "
+                        "torch Dataset."
+                    )
                 logits = self.external_[g][index.cpu()].to(x.device)
                 outs.append(SleepFeatures(logits, None, None))
-            elif self.cache_ is not None and g in self.cache_:
+            elif self.cache_ is not None and g in self.cache_ and index is not None:
                 idx = index.cpu()
                 vals = {
                     lv: self.cache_[g][lv][idx].to(x.device)
@@ -733,10 +740,6 @@ def _epoch_means(batches):
                     sums[name] = sums.get(name, 0.0) + value * size
                     weights[name] = weights.get(name, 0) + size
     return {k: sums[k] / weights[k] for k in sorted(sums)}
-
-
-def _is_indexable_array(X):
-    return isinstance(X, (np.ndarray, torch.Tensor))
 
 
 def _describe(value):
