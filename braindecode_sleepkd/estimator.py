@@ -1,31 +1,39 @@
 """SleepKDClassifier: staged teacher -> assistant -> student distillation."""
 
-import copy
-import hashlib
-import inspect
-import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
 from skorch import NeuralNetClassifier
-from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog, ProgressBar
+from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
+from skorch.callbacks import ProgressBar
 from skorch.dataset import Dataset, unpack_data
 from skorch.exceptions import NotInitializedError
 from skorch.history import History
 from skorch.utils import to_tensor
 from torch import nn
 
+from .checkpoint import StageStore, data_fingerprint, describe_params
+from .constants import ROLES
+from .distill.guides import StoredOutputs
 from .distill.losses import HardCELoss
+from .distill.stage import DistillationStage
 from .distill.strategies import make_strategy
-from .inputs import as_sequences, check_labels, check_teacher_proba
-from .models.sequence import SleepFeatures, check_signal
+from .inputs import as_sequences, check_fit_params, check_labels, check_teacher_proba
+from .models.sequence import check_signal
+from .roles import build_role, check_models
 from .teachers import is_external_teacher
 
-ROLES = ("teacher", "assistant", "student")
 _STAGE_SEED_OFFSET = {"teacher": 0, "assistant": 1000, "student": 2000}
-_CACHE_LEVELS = ("logits", "epoch_features", "sequence_features")
+#: Parameters that can change on a fitted estimator without unfitting it.
+_KEEPS_FIT = ("verbose", "batch_size", "checkpoint_dir", "cache_max_gb", "device")
+
+
+class _SaveEpoch(Callback):
+    """Checkpoint the running stage after every epoch (after all scores)."""
+
+    def on_epoch_end(self, net, **kwargs):
+        net.save_stage_(finished=False)
 
 
 class SleepKDClassifier(NeuralNetClassifier):
@@ -33,8 +41,10 @@ class SleepKDClassifier(NeuralNetClassifier):
 
     ``fit`` trains the teacher (or uses a given pre-trained one), distils it into
     the teacher assistant, then distils that into the student, following the
-    chosen ``strategy`` (SleepKD by default). Afterwards the estimator behaves as
-    the student: ``predict``, ``predict_proba`` and ``score`` use ``module_``.
+    chosen ``strategy`` (SleepKD by default). Each stage is a
+    :class:`~braindecode_sleepkd.distill.DistillationStage`. Afterwards the
+    estimator behaves as the student: ``predict``, ``predict_proba`` and
+    ``score`` use ``module_``.
 
     Parameters
     ----------
@@ -43,19 +53,17 @@ class SleepKDClassifier(NeuralNetClassifier):
         :class:`~braindecode_sleepkd.models.SleepSequenceModel`): a preset family
         name (``"deepsleepnet"``, ``"salient"``), a class (built with the signal
         arguments inferred from the data plus ``<role>__*`` parameters), or an
-        instance (copied, never modified). ``assistant=None`` distils teacher ->
-        student directly.
+        instance (copied, never modified; with ``random_state`` set its weights
+        are re-initialised under the seed, except a ``teacher_pretrained``
+        teacher's). ``assistant=None`` distils teacher -> student directly.
     strategy : str, default="sleepkd"
-        Distillation method: one of :func:`~braindecode_sleepkd.distill.strategies`
-        (``"sleepkd"``, ``"scratch"``, ``"kd"``, ``"fitnets"``, ``"nst"``, ``"dkd"``,
-        ``"takd"``, ``"dgkd"``). Method parameters are set as ``strategy__<name>``.
+        Distillation method: one of :func:`~braindecode_sleepkd.distill.strategies`.
+        Method parameters are set as ``strategy__<name>``.
     alpha_epoch, beta_seq, gamma_soft, delta_hard : float, default=0.3, 0.2, 0.4, 0.1
         Weights of the epoch-feature, sequence-feature, soft (KL) and hard (CE)
-        terms; the paper's values are the defaults. ``gamma_soft`` and
-        ``delta_hard`` are shared by every method that has these terms.
+        terms; the paper's values are the defaults.
     temperature : float, default=1.0
-        Softmax temperature of the soft term (the paper's setting; KD papers
-        often use 2-4).
+        Softmax temperature of the soft term.
     ablation : str | None, default=None
         SleepKD ablation: ``"no_epoch"``, ``"no_seq"``, ``"no_soft"``,
         ``"no_hard"`` or ``"no_assistant"``.
@@ -68,26 +76,26 @@ class SleepKDClassifier(NeuralNetClassifier):
     seq_stride : int | None, default=None
         Stride between sequences made from windows (default: ``seq_len``).
     sfreq : float | None, default=None
-        Sampling frequency passed to models built here (default: inferred from
-        the windows, else ``n_times / 30``).
+        Sampling frequency passed to models built here (default: that of the
+        windows, else ``n_times / 30``); must agree with the windows'.
     n_classes : int, default=5
         Number of sleep stages (labels are ``0 .. n_classes - 1``).
     cache_teacher : bool, default=True
         Compute the guides' outputs once per stage (when inputs are not
         augmented) instead of at every batch.
     cache_max_gb : float, default=4.0
-        Largest cache allowed in CPU memory; above it the guides run live.
+        Largest cache allowed; above it the guides run live.
     augmentation : callable | None, default=None
         Applied to each training batch ``x`` (a tensor); disables the cache.
     checkpoint_dir : str | Path | None, default=None
-        Save each finished stage and every epoch of a running stage there; a
-        later ``fit`` with the same configuration resumes from it.
+        Save each finished stage and every epoch of a running one in a
+        sub-folder per distinct fit (parameters and data); a later ``fit`` of
+        the same configuration on the same data resumes from it exactly.
     random_state : int | None, default=None
         Seed of all random choices (weights, shuffling, dropout), per stage.
     verbose : int, default=1
-        0: silent; 1: a header per stage and skorch's epoch table (with a
-        ``stage`` column and every loss term); 2: also a progress bar per stage
-        (:class:`skorch.callbacks.ProgressBar`).
+        0: silent; 1: a header per stage and skorch's epoch table; 2: also a
+        progress bar per stage.
     criterion : type, default=HardCELoss
         The hard-label loss; ``criterion__weight`` sets class weights.
     optimizer : type, default=torch.optim.AdamW
@@ -95,8 +103,7 @@ class SleepKDClassifier(NeuralNetClassifier):
     max_epochs : int, default=10
     batch_size : int, default=32
     train_split : callable | None, default=None
-        As in skorch; see :func:`~braindecode_sleepkd.splits.subject_valid_split`
-        for a validation split that never shares a subject with training.
+        As in skorch; see :func:`~braindecode_sleepkd.splits.subject_valid_split`.
     **kwargs
         Any other skorch parameter, and the routed ``teacher__*``,
         ``assistant__*``, ``student__*`` and ``strategy__*`` parameters.
@@ -108,16 +115,13 @@ class SleepKDClassifier(NeuralNetClassifier):
     alignments_ : torch.nn.ModuleDict
         The learnable alignment modules (Phi) of each link, keyed by learner.
     histories_ : dict of str to skorch.history.History
-        The history of every trained stage; ``history_`` is the student's.
+        The history of every trained stage; ``history_`` is the student's. Each
+        epoch has ``train_loss_<term>``: the weighted terms, whose sum is
+        ``train_loss``.
     stages_ : list of str
         The stages run by the last ``fit``, with how each ended.
-
-    Examples
-    --------
-    >>> clf = SleepKDClassifier("deepsleepnet", "deepsleepnet", "deepsleepnet",
-    ...                         max_epochs=5, random_state=0)  # doctest: +SKIP
-    >>> clf.fit(X, y).predict(X).shape  # doctest: +SKIP
-    (n_seq, seq_len)
+    checkpoint_path_ : pathlib.Path | None
+        The sub-folder of ``checkpoint_dir`` used by the last ``fit``.
     """
 
     def __init__(
@@ -156,25 +160,19 @@ class SleepKDClassifier(NeuralNetClassifier):
     ):
         # Set before skorch's __init__: module instances are only accepted
         # as plain attributes while the net is first being constructed.
-        self.teacher = teacher
-        self.assistant = assistant
-        self.student = student
+        self.teacher, self.assistant, self.student = teacher, assistant, student
         self.strategy = strategy
-        self.alpha_epoch = alpha_epoch
-        self.beta_seq = beta_seq
-        self.gamma_soft = gamma_soft
-        self.delta_hard = delta_hard
+        self.alpha_epoch, self.beta_seq = alpha_epoch, beta_seq
+        self.gamma_soft, self.delta_hard = gamma_soft, delta_hard
         self.temperature = temperature
         self.ablation = ablation
         self.teacher_pretrained = teacher_pretrained
         self.teacher_max_epochs = teacher_max_epochs
         self.assistant_max_epochs = assistant_max_epochs
-        self.seq_len = seq_len
-        self.seq_stride = seq_stride
+        self.seq_len, self.seq_stride = seq_len, seq_stride
         self.sfreq = sfreq
         self.n_classes = n_classes
-        self.cache_teacher = cache_teacher
-        self.cache_max_gb = cache_max_gb
+        self.cache_teacher, self.cache_max_gb = cache_teacher, cache_max_gb
         self.augmentation = augmentation
         self.checkpoint_dir = checkpoint_dir
         self.random_state = random_state
@@ -196,61 +194,38 @@ class SleepKDClassifier(NeuralNetClassifier):
 
     @property
     def _default_callbacks(self):
+        stage = getattr(self, "distiller_", None)
+        names = ["acc", *(f"loss_{t}" for t in stage.term_names())] if stage else []
         callbacks = [
             ("epoch_timer", EpochTimer()),
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
             ("valid_loss", PassthroughScoring(name="valid_loss")),
-            ("print_log", PrintLog()),
         ]
+        for prefix in ("train", "valid"):
+            callbacks += [
+                (f"{prefix}_{n}", PassthroughScoring(f"{prefix}_{n}", None, prefix == "train"))
+                for n in names
+            ]
+        callbacks += [("save_epoch", _SaveEpoch()), ("print_log", PrintLog())]
         if self.verbose >= 2:
             callbacks.insert(1, ("progress_bar", ProgressBar()))
         return callbacks
+
+    def set_params(self, **params):
+        """Set parameters; changing a model-shaping one leaves the estimator unfitted."""
+        if getattr(self, "fitted_", False) and set(params) - set(_KEEPS_FIT):
+            self.fitted_ = False
+        return super().set_params(**params)
 
     @property
     def classes_(self):
         """Class labels ``0 .. n_classes - 1``."""
         return np.arange(self.n_classes)
 
-    # ----------------------------------------------------------- initialising
-    def _signal_kwargs(self):
-        return dict(getattr(self, "signal_", None) or {})
-
-    def _build_role(self, role):
-        spec = getattr(self, role)
-        kwargs = self.get_params_for(role)
-        if role == "teacher" and (spec is None or is_external_teacher(spec)):
-            return None
-        if spec is None:
-            if kwargs:
-                raise ValueError(f"{role}__* parameters given but {role}=None.")
-            return None
-        signal = self._signal_kwargs()
-        if isinstance(spec, str):
-            from .models import preset
-
-            return preset(spec, role, **{**signal, **kwargs})
-        if isinstance(spec, type):
-            accepted = inspect.signature(spec).parameters
-            takes_any = any(p.kind == p.VAR_KEYWORD for p in accepted.values())
-            extra = {
-                k: v
-                for k, v in signal.items()
-                if (k in accepted or takes_any) and k not in kwargs
-            }
-            return spec(**extra, **kwargs)
-        if isinstance(spec, nn.Module):
-            if kwargs:
-                if role == "teacher" and self.teacher_pretrained:
-                    raise ValueError(
-                        "teacher__* parameters cannot be combined with a pretrained "
-                        "teacher instance: they would rebuild an untrained copy."
-                    )
-                return type(spec)(**kwargs)
-            return copy.deepcopy(spec)
-        raise TypeError(
-            f"{role} must be a preset name, a module class or a module instance, "
-            f"got {type(spec).__name__}."
-        )
+    # ----------------------------------------------------------------- roles
+    def models_(self):
+        """The built models by role (None where a role is absent or external)."""
+        return {role: getattr(self, f"{role}_", None) for role in ROLES}
 
     def initialize_module(self):
         """Build the teacher, assistant and student (``module_``)."""
@@ -259,10 +234,19 @@ class SleepKDClassifier(NeuralNetClassifier):
                 "teacher_pretrained=True needs a trained teacher instance, got "
                 f"{self.teacher!r}."
             )
+        if self.student is None:
+            raise ValueError("A student model is required (student=None given).")
+        signal = dict(getattr(self, "signal_", None) or {})
         for role in ROLES:
-            if role == "student" and self.student is None:
-                raise ValueError("A student model is required (student=None given).")
-            setattr(self, role + "_", self._build_role(role))
+            module = build_role(
+                role,
+                getattr(self, role),
+                self.get_params_for(role),
+                signal,
+                pretrained=role == "teacher" and self.teacher_pretrained,
+                reinitialise=self.random_state is not None,
+            )
+            setattr(self, f"{role}_", module)
         self.module_ = self.student_
         self.alignments_ = nn.ModuleDict()
         return self
@@ -285,30 +269,12 @@ class SleepKDClassifier(NeuralNetClassifier):
 
     def get_all_learnable_params(self):
         """Parameters of the current learner and of its alignment modules."""
-        learner = getattr(self, "stage_", "student")
-        seen = set()
-        yield from self._named_unique(getattr(self, learner + "_"), learner, seen)
-        if learner in self.alignments_:
-            yield from self._named_unique(
-                self.alignments_[learner], f"alignments.{learner}", seen
-            )
-
-    @staticmethod
-    def _named_unique(module, prefix, seen):
-        for name, param in module.named_parameters():
-            if id(param) not in seen:
-                seen.add(id(param))
-                yield f"{prefix}.{name}", param
-
-    def _set_training(self, training=True):
-        """Train mode for the learner (and alignments); eval for everything else."""
-        learner = getattr(self, "stage_", "student")
-        for role in ROLES:
-            module = getattr(self, role + "_", None)
-            if module is not None:
-                module.train(training and role == learner)
-        self.alignments_.train(training)
-        self.strategy_.train(training)
+        stage = getattr(self, "distiller_", None)
+        if stage is not None:
+            yield from stage.named_learnable_parameters(self.stage_)
+        else:
+            for name, param in self.module_.named_parameters():
+                yield f"student.{name}", param
 
     # ------------------------------------------------------------------- data
     def get_dataset(self, X, y=None):
@@ -319,8 +285,7 @@ class SleepKDClassifier(NeuralNetClassifier):
             X, _, _ = as_sequences(X, None, self.seq_len, self.seq_stride)
         elif isinstance(X, torch.utils.data.Dataset):  # a user's own dataset
             return X
-        n = len(X)
-        return Dataset({"x": X, "index": np.arange(n)}, y)
+        return Dataset({"x": X, "index": np.arange(len(X))}, y)
 
     def _prepare(self, X, y, groups):
         X, y, groups, sfreq = as_sequences(
@@ -331,47 +296,8 @@ class SleepKDClassifier(NeuralNetClassifier):
         y = check_labels(y, len(X), self.n_classes)
         first = torch.as_tensor(np.asarray(X[0]))[None]
         check_signal(first)
-        self.signal_ = {
-            "n_chans": int(first.shape[2]),
-            "n_times": int(first.shape[3]),
-            "sfreq": float(self.sfreq or sfreq or first.shape[3] / 30.0),
-            "n_classes": int(self.n_classes),
-        }
+        self.signal_ = check_fit_params(self, first.shape, sfreq)
         return X, y, groups
-
-    # --------------------------------------------------------------- checking
-    def _check_models(self, X):
-        """Check that all models agree with each other and with the data."""
-        x = torch.as_tensor(np.asarray(X[0]), dtype=torch.float32)[None]
-        x = x.to(self.device)
-        for role in ROLES:
-            model = getattr(self, role + "_", None)
-            if model is None:
-                continue
-            for attr in ("n_chans", "n_times", "n_classes"):
-                have = getattr(model, attr, None)
-                want = self.signal_[attr]
-                if have is not None and have != want:
-                    raise ValueError(
-                        f"The {role} expects {attr}={have}, but the data / estimator "
-                        f"have {attr}={want}. All models must share n_chans, n_times "
-                        "and n_classes."
-                    )
-            if not hasattr(model, "forward_features"):
-                raise TypeError(
-                    f"The {role} ({type(model).__name__}) has no forward_features(x); "
-                    "wrap it in braindecode_sleepkd.models.SleepSequenceModel."
-                )
-            was_training = model.training
-            model.eval()
-            with torch.no_grad():
-                out = model.forward_features(x)
-            model.train(was_training)
-            if out.logits.shape != (1, x.shape[1], self.n_classes):
-                raise ValueError(
-                    f"The {role} returns logits of shape {tuple(out.logits.shape)} "
-                    f"for one sequence; expected (1, {x.shape[1]}, {self.n_classes})."
-                )
 
     def check_is_fitted(self, attributes=None, *args, **kwargs):
         """Raise ``NotInitializedError`` (a ``NotFittedError``) before ``fit``."""
@@ -397,16 +323,14 @@ class SleepKDClassifier(NeuralNetClassifier):
             Labels ``(n_seq, seq_len)`` (ints) or probabilities
             ``(n_seq, seq_len, n_classes)``; taken from the windows when None.
         groups : array-like | None
-            Subject of each sequence, used by subject-wise validation splits
-            (taken from the windows' descriptions when None).
+            Subject of each sequence, for subject-wise validation splits (taken
+            from the windows' descriptions when None).
         teacher_proba : array-like | None
             Class probabilities ``(n_seq, seq_len, n_classes)`` of an external
-            teacher (e.g. a pretrained scorer), aligned with ``y``. The teacher
-            stage is skipped and only the output-level terms (soft KL, hard CE)
-            apply on the teacher -> assistant link; the assistant -> student link
-            keeps every term. With ``teacher`` an external scorer (an object with
-            ``is_external_teacher = True`` and ``predict_proba(X, seq_len,
-            seq_stride)``), the probabilities are taken from it.
+            teacher, aligned with ``y``: the teacher stage is skipped and only
+            the output-level terms apply where it guides. With ``teacher`` an
+            external scorer (``is_external_teacher = True`` and
+            ``predict_proba(X, seq_len, seq_stride)``) they are taken from it.
         **fit_params
             Passed to ``train_split``.
 
@@ -414,59 +338,49 @@ class SleepKDClassifier(NeuralNetClassifier):
         -------
         self
         """
-        if hasattr(self, "stage_"):
-            del self.stage_
+        self.__dict__.pop("stage_", None)
         self.fitted_ = False
-        if int(self.n_classes) != self.n_classes or self.n_classes < 2:
-            raise ValueError(
-                f"n_classes must be a whole number >= 2, got {self.n_classes!r}."
-            )
         if teacher_proba is None and is_external_teacher(self.teacher):
             teacher_proba = self.teacher.predict_proba(
                 X, seq_len=self.seq_len, seq_stride=self.seq_stride
             )
         X, y, groups = self._prepare(X, y, groups)
-        self.external_ = None
+        external = {}
         if teacher_proba is not None:
             proba = check_teacher_proba(teacher_proba, y.shape[:2], self.n_classes)
-            self.external_ = {"teacher": torch.log(torch.as_tensor(proba) + 1e-8)}
+            logits = torch.log(torch.as_tensor(proba) + 1e-8)
+            external["teacher"] = StoredOutputs(logits=logits)
         if groups is not None:
             fit_params["groups"] = np.asarray(groups)
         if not (self.warm_start and self.initialized_):
             self._seed(0)
             self.initialize()
-        self._check_models(X)
+        x0 = torch.as_tensor(np.asarray(X[0]), dtype=torch.float32)[None]
+        check_models(self.models_(), x0.to(self.device), self.n_classes, self.signal_)
         has_assistant = self.assistant_ is not None and self.ablation != "no_assistant"
         links = self.strategy_.links(has_assistant)
-        needed = {link.learner for link in links} | {
-            g for link in links for g in link.guides
-        }
-        for role in sorted(needed):
-            external = (self.external_ or {}).get(role)
-            if getattr(self, role + "_") is None and external is None:
-                raise ValueError(
-                    f"The {role} is needed by strategy {self.strategy!r} but none "
-                    "was given (pass a model, or teacher_proba= for the teacher)."
-                )
-        store = _StageStore(self.checkpoint_dir, self._config_fingerprint())
+        self._check_links(links, external)
+        store = StageStore(
+            self.checkpoint_dir,
+            describe_params(self.get_params(deep=False), self._weights_matter),
+            data_fingerprint(X, y, teacher_proba) if self.checkpoint_dir else {},
+        )
+        self.checkpoint_path_ = store.directory
         dataset = self.get_dataset(X, y)
-        self.histories_ = {}
-        self.stages_ = []
+        self.histories_, self.stages_ = {}, []
         for link in links:
             if link.learner == "teacher" and self.teacher_pretrained:
                 self.stages_.append("teacher: pretrained, not trained")
-                continue
-            if link.learner == "teacher" and self.external_ is not None:
+            elif link.learner == "teacher" and external:
                 self.stages_.append(
                     "teacher: external probabilities (only the soft and hard terms "
                     "apply when the teacher guides)"
                 )
-                continue
-            self._run_stage(link, dataset, y, store, fit_params)
-        self.stage_ = "student"
+            elif not self._run_stage(link, dataset, y, store, external, fit_params):
+                return self  # interrupted: resumable from checkpoint_dir
         self.module_ = self.student_
         self.history_ = self.histories_.get("student", self.history_)
-        del self.stage_
+        self.__dict__.pop("stage_", None)
         self.fitted_ = True
         return self
 
@@ -477,6 +391,27 @@ class SleepKDClassifier(NeuralNetClassifier):
             "fit(), with checkpoint_dir to resume an interrupted run."
         )
 
+    def _weights_matter(self, name):
+        """Whether the weights of a module given as parameter ``name`` matter."""
+        return self.random_state is None or (
+            name == "teacher" and self.teacher_pretrained
+        )
+
+    def _check_links(self, links, external):
+        models = self.models_()
+        for role in sorted({r for link in links for r in (link.learner, *link.guides)}):
+            if models[role] is None and role not in external:
+                raise ValueError(
+                    f"The {role} is needed by strategy {self.strategy!r} but none "
+                    "was given (pass a model, or teacher_proba= for the teacher)."
+                )
+        weights = self.strategy_.weights()
+        if any(link.guides for link in links) and not any(weights.values()):
+            raise ValueError(
+                f"Every loss weight of strategy {self.strategy!r} is 0 ({weights}): "
+                "the learners would have nothing to learn from."
+            )
+
     def _seed(self, offset):
         if self.random_state is not None:
             torch.manual_seed(int(self.random_state) + offset)
@@ -485,134 +420,60 @@ class SleepKDClassifier(NeuralNetClassifier):
         override = getattr(self, f"{learner}_max_epochs", None)
         return self.max_epochs if override is None else override
 
-    def _run_stage(self, link, dataset, y, store, fit_params):
-        learner = link.learner
-        self.stage_ = learner
-        self.module_ = getattr(self, learner + "_")
-        self.guides_ = list(link.guides)
+    def _run_stage(self, link, dataset, y, store, external, fit_params):
+        """Train one link's learner; False when interrupted (Ctrl-C)."""
+        learner, models = link.learner, self.models_()
+        self.stage_, self.module_ = learner, models[learner]
         self._seed(_STAGE_SEED_OFFSET[learner])
-        for guide in self.guides_:
-            module = getattr(self, guide + "_")
-            if module is None:
-                if not self.external_ or guide not in self.external_:
-                    raise ValueError(
-                        f"The {guide} is needed by strategy {self.strategy!r} but "
-                        "none was given (pass a model, or teacher_proba=)."
-                    )
-                continue
-            module.eval()
-            module.requires_grad_(False)
-        self.module_.requires_grad_(True)
-
-        self.cache_ = None
-        if self.guides_:
-            x0 = torch.as_tensor(np.asarray(dataset.X["x"][0]), dtype=torch.float32)
-            x0 = x0[None].to(self.device)
-            with torch.no_grad():
-                self.module_.eval()
-                small = self.module_.forward_features(x0)
-                big = self._guide_outputs(x0, torch.zeros(1, dtype=torch.long))
-            self.alignments_[learner] = self.strategy_.build_alignments(small, big).to(
-                self.device
-            )
-        if store.load_finished(learner, self):
-            self.stages_.append(f"{learner}: loaded from {store.path(learner)}")
-            self._finish_stage(learner)
-            return
-        self._build_cache(dataset)
+        guides = {g: external.get(g, models[g]) for g in link.guides}
+        for model in models.values():
+            if model is not None:
+                model.eval()
+        stage = DistillationStage(self.module_, guides, self.strategy_, self.criterion_)
+        self.distiller_ = stage.to(self.device)
+        x0 = torch.as_tensor(np.asarray(dataset.X["x"][0]), dtype=torch.float32)
+        self.alignments_[learner] = stage.build_alignments(x0[None].to(self.device))
         self.initialize_optimizer()
         self.history_ = History()
         self._initialize_callbacks()
-
-        n_epochs = self._stage_epochs(learner)
-        start = store.load_partial(learner, self)
+        self._store, self._budget = store, self._stage_epochs(learner)
+        status, done = store.load(learner, stage, self, self._budget)
+        if status == "finished":
+            self.stages_.append(f"{learner}: loaded from {store.path(learner)}")
+            return self._finish_stage(learner)
+        if self.cache_teacher and self.augmentation is None:
+            stage.build_cache(dataset.X["x"], self.batch_size, self.cache_max_gb)
         if self.verbose:
-            print(f"== stage {learner} ({n_epochs} epochs) ==")
+            print(f"== stage {learner} ({self._budget} epochs) ==")
         self.notify("on_train_begin", X=dataset, y=y)
         try:
-            self.fit_loop(dataset, y, epochs=max(n_epochs - start, 0), **fit_params)
+            self.fit_loop(dataset, y, epochs=self._budget - done, **fit_params)
         except KeyboardInterrupt:
-            pass
+            self.notify("on_train_end", X=dataset, y=y)
+            self.stages_.append(
+                f"{learner}: interrupted after {len(self.history)} of {self._budget} "
+                "epochs (kept as partial; the next fit resumes it)"
+            )
+            warnings.warn(f"fit interrupted: {self.stages_[-1]}.", stacklevel=3)
+            self.histories_[learner] = self.history_
+            self.distiller_ = None
+            del self.stage_
+            return False
         self.notify("on_train_end", X=dataset, y=y)
-        store.save_finished(learner, self)
-        self.stages_.append(f"{learner}: trained for {len(self.history)} epochs")
-        self._finish_stage(learner)
+        self.save_stage_(finished=True)
+        resumed = f" (resumed after {done})" if done else ""
+        self.stages_.append(f"{learner}: trained for {len(self.history)} epochs{resumed}")
+        return self._finish_stage(learner)
 
     def _finish_stage(self, learner):
         self.histories_[learner] = self.history_
-        self.cache_ = None
-        self.guides_ = []
-        getattr(self, learner + "_").eval()
+        self.distiller_.train(False)
+        self.distiller_ = None
+        return True
 
-    # ------------------------------------------------------------ guide cache
-    def _build_cache(self, dataset):
-        """Compute the guides' outputs on the whole dataset once, if allowed."""
-        self.cache_ = None
-        levels = self.strategy_.levels
-        if not self.guides_ or not levels:
-            return
-        if not self.cache_teacher or self.augmentation is not None:
-            return
-        X = dataset.X["x"]
-        n = len(X)
-        x0 = torch.as_tensor(np.asarray(X[0]), dtype=torch.float32)[None].to(
-            self.device
-        )
-        modules = [g for g in self.guides_ if getattr(self, g + "_") is not None]
-        if not modules:
-            return
-        per_item = 0
-        with torch.no_grad():
-            for g in modules:
-                out = getattr(self, g + "_").forward_features(x0)
-                per_item += sum(getattr(out, lv).numel() * 4 for lv in levels)
-        size_gb = per_item * n / 1e9
-        if size_gb > self.cache_max_gb:
-            warnings.warn(
-                f"Guide outputs would take {size_gb:.2f} GB (> cache_max_gb="
-                f"{self.cache_max_gb}); running the guides live instead.",
-                stacklevel=3,
-            )
-            return
-        cache = {}
-        for g in modules:
-            module = getattr(self, g + "_")
-            parts = {lv: [] for lv in levels}
-            with torch.no_grad():
-                for start in range(0, n, self.batch_size):
-                    xb = np.asarray(X[start : start + self.batch_size])
-                    xb = torch.as_tensor(xb, dtype=torch.float32).to(self.device)
-                    out = module.forward_features(xb)
-                    for lv in levels:
-                        parts[lv].append(getattr(out, lv).cpu())
-            cache[g] = {lv: torch.cat(v) for lv, v in parts.items()}
-        self.cache_ = cache
-
-    def _guide_outputs(self, x, index):
-        outs = []
-        for g in self.guides_:
-            if getattr(self, g + "_") is None:  # external probabilities
-                if index is None:
-                    raise ValueError(
-                        "External teacher probabilities need the estimator's own "
-                        "dataset (arrays, windows or a SliceDataset), not a custom "
-                        "torch Dataset."
-                    )
-                logits = self.external_[g][index.cpu()].to(x.device)
-                outs.append(SleepFeatures(logits, None, None))
-            elif self.cache_ is not None and g in self.cache_ and index is not None:
-                idx = index.cpu()
-                vals = {
-                    lv: self.cache_[g][lv][idx].to(x.device)
-                    if lv in self.cache_[g]
-                    else None
-                    for lv in _CACHE_LEVELS
-                }
-                outs.append(SleepFeatures(**vals))
-            else:
-                with torch.no_grad():
-                    outs.append(getattr(self, g + "_").forward_features(x))
-        return outs
+    def save_stage_(self, finished):
+        """Write the running stage to ``checkpoint_dir`` (no-op without one)."""
+        self._store.save(self.stage_, self.distiller_, self, self._budget, finished)
 
     # ------------------------------------------------------------ train steps
     def split_batch(self, batch):
@@ -625,66 +486,44 @@ class SleepKDClassifier(NeuralNetClassifier):
         yi = None if yi is None else to_tensor(yi, device=self.device)
         return x, index, yi
 
-    def compute_loss(self, x, index, yi, training):
-        """Total loss of the current learner on a batch; logs every term.
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """Sum of the stage's weighted terms; logs each term and the accuracy.
 
-        Returns ``(total_loss, logits)``. Subclasses (e.g. for Accelerate) call it
-        from their own ``train_step_single``.
+        ``y_pred`` is ``(outputs, terms)`` as returned by the stage.
         """
-        out = self.module_.forward_features(x)
-        guides = self._guide_outputs(x, index) if self.guides_ else []
-        if guides:
-            terms = self.strategy_.loss_terms(
-                out,
-                guides,
-                yi,
-                self.alignments_[self.stage_]
-                if self.stage_ in self.alignments_
-                else {},
-                self.criterion_,
-            )
-            weights = self.strategy_.weights()
-        else:
-            terms = {"hard": self.criterion_(out.logits, yi)}
-            weights = {"hard": 1.0}
-        total = sum(weights[k] * v for k, v in terms.items())
+        out, terms = y_pred
         prefix = "train" if training else "valid"
         for name, value in terms.items():
             self.history.record_batch(f"{prefix}_loss_{name}", float(value.detach()))
-        hard_y = yi if yi.ndim == 2 else yi.argmax(-1)
+        hard_y = y_true if y_true.ndim == 2 else y_true.argmax(-1)
         correct = (out.logits.argmax(-1) == hard_y).float().mean()
-        self.history.record_batch(f"{prefix}_acc_batch", float(correct))
-        return total, out.logits
+        self.history.record_batch(f"{prefix}_acc", float(correct))
+        return sum(terms.values())
 
     def train_step_single(self, batch, **fit_params):
         """One optimisation step of the current learner."""
-        self._set_training(True)
+        self.distiller_.train(True)
         x, index, yi = self.split_batch(batch)
         if self.augmentation is not None:
             x = self.augmentation(x)
-        loss, logits = self.compute_loss(x, index, yi, training=True)
+        y_pred = self.distiller_(x, yi, index)
+        loss = self.get_loss(y_pred, yi, X=x, training=True)
         loss.backward()
-        return {"loss": loss, "y_pred": logits}
+        return {"loss": loss, "y_pred": y_pred[0].logits}
 
     def validation_step(self, batch, **fit_params):
         """Loss of the current learner on a validation batch."""
-        self._set_training(False)
+        self.distiller_.train(False)
         x, index, yi = self.split_batch(batch)
         with torch.no_grad():
-            loss, logits = self.compute_loss(x, index, yi, training=False)
-        return {"loss": loss, "y_pred": logits}
+            y_pred = self.distiller_(x, yi, index)
+            loss = self.get_loss(y_pred, yi, X=x, training=False)
+        return {"loss": loss, "y_pred": y_pred[0].logits}
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        """Record the stage, the epoch means of every loss term, and checkpoint."""
+        """Record the stage's name in the history."""
         super().on_epoch_end(net, dataset_train, dataset_valid, **kwargs)
-        hist = self.history
-        hist.record("stage", self.stage_)
-        for key, value in _epoch_means(hist[-1, "batches"]).items():
-            hist.record(key, value)
-        if self.checkpoint_dir is not None:
-            _StageStore(self.checkpoint_dir, self._config_fingerprint()).save_partial(
-                self.stage_, self
-            )
+        self.history.record("stage", self.stage_)
 
     def infer(self, x, **fit_params):
         """Logits of the current model (the student once fitted)."""
@@ -717,134 +556,3 @@ class SleepKDClassifier(NeuralNetClassifier):
         if y.ndim == 3:
             y = y.argmax(-1)
         return float((self.predict(X) == y).mean())
-
-    # ------------------------------------------------------------ checkpoints
-    def _config_fingerprint(self):
-        params = self.get_params(deep=False)
-        skip = {"max_epochs", "verbose", "callbacks", "checkpoint_dir", "device"}
-        config = {k: _describe(v) for k, v in sorted(params.items()) if k not in skip}
-        return config
-
-
-def _epoch_means(batches):
-    """Batch-size-weighted means of the per-term losses and accuracies."""
-    sums, weights = {}, {}
-    for batch in batches:
-        for prefix in ("train", "valid"):
-            size = batch.get(f"{prefix}_batch_size")
-            if size is None:
-                continue
-            for key, value in batch.items():
-                if key.startswith(f"{prefix}_loss_") or key == f"{prefix}_acc_batch":
-                    name = f"{prefix}_acc" if key.endswith("_acc_batch") else key
-                    sums[name] = sums.get(name, 0.0) + value * size
-                    weights[name] = weights.get(name, 0) + size
-    return {k: sums[k] / weights[k] for k in sorted(sums)}
-
-
-def _describe(value):
-    if isinstance(value, nn.Module):
-        state = value.state_dict()
-        h = hashlib.sha256()
-        for key in sorted(state):
-            h.update(key.encode())
-            h.update(state[key].detach().cpu().numpy().tobytes())
-        return f"{type(value).__name__}@{h.hexdigest()[:16]}"
-    if isinstance(value, type):
-        return f"{value.__module__}.{value.__qualname__}"
-    if callable(value):
-        return getattr(value, "__qualname__", type(value).__name__)
-    return repr(value)
-
-
-class _StageStore:
-    """Per-stage checkpoints in ``checkpoint_dir`` (``None``: do nothing)."""
-
-    def __init__(self, directory, config):
-        self.directory = None if directory is None else Path(directory)
-        self.config = config
-
-    def path(self, learner, partial=False):
-        return self.directory / (f"{learner}{'.partial' if partial else ''}.pt")
-
-    def _check_config(self):
-        cfg_file = self.directory / "config.json"
-        if cfg_file.exists():
-            saved = json.loads(cfg_file.read_text())
-            diff = sorted(
-                k
-                for k in set(saved) | set(self.config)
-                if saved.get(k) != self.config.get(k)
-            )
-            if diff:
-                raise ValueError(
-                    f"checkpoint_dir {self.directory} holds a run with a different "
-                    f"configuration (differs in: {', '.join(diff)}); refusing to "
-                    "resume. Use another checkpoint_dir or delete it."
-                )
-        else:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            cfg_file.write_text(json.dumps(self.config, indent=1))
-
-    def _state(self, learner, net, with_optimizer):
-        state = {
-            "module": getattr(net, learner + "_").state_dict(),
-            "alignments": net.alignments_[learner].state_dict()
-            if learner in net.alignments_
-            else None,
-            "history": net.history_.to_list(),
-        }
-        if with_optimizer:
-            state["optimizer"] = net.optimizer_.state_dict()
-        return state
-
-    def _write(self, path, state):
-        tmp = path.with_suffix(".tmp")
-        torch.save(state, tmp)
-        tmp.replace(path)
-
-    def save_finished(self, learner, net):
-        if self.directory is None:
-            return
-        self._check_config()
-        self._write(self.path(learner), self._state(learner, net, False))
-        partial = self.path(learner, partial=True)
-        if partial.exists():
-            partial.unlink()
-
-    def save_partial(self, learner, net):
-        if self.directory is None:
-            return
-        self._check_config()
-        self._write(self.path(learner, partial=True), self._state(learner, net, True))
-
-    def load_finished(self, learner, net):
-        if self.directory is None or not self.directory.exists():
-            return False
-        self._check_config()
-        path = self.path(learner)
-        if not path.exists():
-            return False
-        state = torch.load(path, map_location=net.device, weights_only=False)
-        self._restore(learner, net, state)
-        return True
-
-    def load_partial(self, learner, net):
-        """Restore a stage interrupted mid-way; returns the epochs already done."""
-        if self.directory is None or not self.directory.exists():
-            return 0
-        self._check_config()
-        path = self.path(learner, partial=True)
-        if not path.exists():
-            return 0
-        state = torch.load(path, map_location=net.device, weights_only=False)
-        self._restore(learner, net, state)
-        net.optimizer_.load_state_dict(state["optimizer"])
-        return len(net.history_)
-
-    @staticmethod
-    def _restore(learner, net, state):
-        getattr(net, learner + "_").load_state_dict(state["module"])
-        if state["alignments"] is not None:
-            net.alignments_[learner].load_state_dict(state["alignments"])
-        net.history_ = History(state["history"])

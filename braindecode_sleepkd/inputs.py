@@ -197,3 +197,69 @@ def check_teacher_proba(proba, shape, n_classes):
             "in the estimator's class order W, N1, N2, N3, REM are expected)."
         )
     return proba
+
+
+def _check_epochs(name, value, allow_none=False):
+    if value is None and allow_none:
+        return
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be a whole number >= 1, got {value!r}.")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1 (epochs of training), got {value!r}.")
+
+
+def check_fit_params(net, shape, data_sfreq):
+    """Check an estimator's settings against the data before any training.
+
+    Parameters
+    ----------
+    net : SleepKDClassifier
+        The estimator (``n_classes``, ``max_epochs``, per-stage budgets, ``sfreq``).
+    shape : tuple
+        Shape of one batch of one sequence ``(1, seq_len, n_chans, n_times)``.
+    data_sfreq : float | None
+        The sampling frequency the data carry (windows), if known.
+
+    Returns
+    -------
+    dict
+        The signal of the models: ``n_chans``, ``n_times``, ``sfreq``, ``n_classes``.
+
+    Raises
+    ------
+    ValueError
+        On a non-integer or non-positive class count or epoch budget, a
+        sampling frequency that disagrees with the data, or epochs that are not
+        30 s long.
+    """
+    from .constants import EPOCH_S
+
+    n_classes = net.n_classes
+    if isinstance(n_classes, bool) or int(n_classes) != n_classes or n_classes < 2:
+        raise ValueError(f"n_classes must be a whole number >= 2, got {n_classes!r}.")
+    _check_epochs("max_epochs", net.max_epochs)
+    for role in ("teacher", "assistant"):
+        name = f"{role}_max_epochs"
+        _check_epochs(name, getattr(net, name), allow_none=True)
+    n_times = int(shape[3])
+    sfreq = net.sfreq
+    if sfreq is not None:
+        if not np.isfinite(sfreq) or sfreq <= 0:
+            raise ValueError(f"sfreq must be a positive number, got {sfreq!r}.")
+        if data_sfreq is not None and not np.isclose(sfreq, data_sfreq):
+            raise ValueError(
+                f"sfreq={sfreq} Hz was given but the windows are sampled at "
+                f"{data_sfreq} Hz; resample the data or leave sfreq=None."
+            )
+    sfreq = float(sfreq or data_sfreq or n_times / EPOCH_S)
+    if not np.isclose(n_times / sfreq, EPOCH_S):
+        raise ValueError(
+            f"Each window must be one {EPOCH_S:g}-s sleep epoch, but n_times="
+            f"{n_times} at {sfreq:g} Hz is {n_times / sfreq:g} s."
+        )
+    return {
+        "n_chans": int(shape[2]),
+        "n_times": n_times,
+        "sfreq": sfreq,
+        "n_classes": int(n_classes),
+    }

@@ -9,9 +9,8 @@ import pandas as pd
 from braindecode.datasets import BaseConcatDataset, RawDataset
 from braindecode.preprocessing import create_windows_from_events
 
+from ..constants import EPOCH_S
 from .stages import AASM_EVENT_MAPPING, AASM_EVENT_NAMES
-
-EPOCH_S = 30.0
 _NAME_KEYS = ("dataset", "subject", "recording", "night")
 
 

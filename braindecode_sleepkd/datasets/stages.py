@@ -3,8 +3,7 @@
 # Authors: braindecode-sleepkd developers
 # License: BSD-3-Clause
 
-SLEEP_STAGES = ("W", "N1", "N2", "N3", "REM")
-"""AASM stage names; the integer label of a stage is its index (0..4)."""
+from ..constants import SLEEP_STAGES  # noqa: F401 (re-exported)
 
 #: Annotation descriptions written on the signals before windowing, by label.
 AASM_EVENT_NAMES = (
