@@ -95,10 +95,13 @@ def _from_windows(windows, channels, model_sfreq):
         )
     ds = datasets[0]
     sfreq = _windows_sfreq(windows) if hasattr(windows, "datasets") else None
+    inner = getattr(ds, "windows", None) or getattr(ds, "raw", None)
+    if sfreq is None and inner is not None:
+        sfreq = float(inner.info["sfreq"])
     if sfreq is None:
         raise ValueError("Cannot find the sampling rate of these windows.")
     _check_sfreq(sfreq, model_sfreq, False, "These windows")
-    ch_names = list(ds.windows.ch_names) if hasattr(ds, "windows") else channels
+    ch_names = list(inner.ch_names) if inner is not None else channels
     missing = [c for c in channels if c not in ch_names]
     if missing:
         raise ValueError(
@@ -147,7 +150,7 @@ def read_epochs(recording, channel, model_sfreq=None, resample=False):
         data, sfreq = _from_raw(
             recording, channels, model_sfreq, resample, "the recording"
         )
-    elif hasattr(recording, "datasets") or hasattr(recording, "windows"):
+    elif any(hasattr(recording, a) for a in ("datasets", "windows", "raw")):
         return _from_windows(recording, channels, model_sfreq)
     else:
         raise TypeError(

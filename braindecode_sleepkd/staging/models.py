@@ -140,8 +140,6 @@ def as_predictor(model, seq_len=None, sfreq=None, batch_size=64):
     -------
     predictor : Predictor
     """
-    from torch import nn
-
     if isinstance(model, (str, Path)):
         path = Path(model)
         if not path.is_file():
@@ -151,6 +149,8 @@ def as_predictor(model, seq_len=None, sfreq=None, batch_size=64):
         from ..export import load_checkpoint
 
         model = load_checkpoint(path)
+    from torch import nn
+
     if isinstance(model, nn.Module):
         n_times = getattr(model, "n_times", None)
         sfreq = sfreq or getattr(model, "sfreq", None)
