@@ -9,7 +9,7 @@ import importlib
 import sys
 import warnings
 
-COMMANDS = ("demo", "benchmark", "export")
+COMMANDS = ("demo", "benchmark", "export", "stage")
 
 
 class CommandError(Exception):

@@ -1,0 +1,86 @@
+"""The staged night: stages, probabilities and ways to take them elsewhere."""
+
+# Authors: braindecode-sleepkd developers
+# License: BSD-3-Clause
+
+import numpy as np
+
+from ..datasets.stages import AASM_EVENT_NAMES, SLEEP_STAGES
+from .epochs import EPOCH_SEC
+
+
+class Hypnogram:
+    """One stage and one probability vector per scored 30-s epoch.
+
+    Parameters
+    ----------
+    proba : np.ndarray, shape (n_epochs, n_classes)
+        Combined probabilities (mean over the sequences covering each epoch).
+    onsets : np.ndarray, shape (n_epochs,)
+        Epoch onsets in seconds from the start of the recording.
+    n_covering : np.ndarray of int, shape (n_epochs,)
+        Sequences that covered each epoch.
+
+    Attributes
+    ----------
+    stages : np.ndarray of int
+        ``proba.argmax(1)``: 0=W, 1=N1, 2=N2, 3=N3, 4=REM.
+    """
+
+    def __init__(self, proba, onsets, n_covering=None):
+        self.proba = np.asarray(proba, dtype=np.float64)
+        self.onsets = np.asarray(onsets, dtype=np.float64)
+        self.stages = self.proba.argmax(axis=1)
+        self.n_covering = n_covering
+
+    def __len__(self):
+        return len(self.stages)
+
+    @property
+    def stage_names(self):
+        """Stage name of every epoch (``"W"``, ``"N1"``, ...)."""
+        names = np.asarray(SLEEP_STAGES[: self.proba.shape[1]])
+        return names[self.stages]
+
+    def to_dataframe(self):
+        """Table with ``onset`` (s), ``stage`` (name), ``label`` and ``p_<stage>``."""
+        import pandas as pd
+
+        table = pd.DataFrame(
+            {"onset": self.onsets, "stage": self.stage_names, "label": self.stages}
+        )
+        for k, name in enumerate(SLEEP_STAGES[: self.proba.shape[1]]):
+            table[f"p_{name}"] = self.proba[:, k]
+        return table
+
+    def to_annotations(self, orig_time=None):
+        """:class:`mne.Annotations` with one ``Sleep stage X`` per epoch."""
+        import mne
+
+        return mne.Annotations(
+            self.onsets,
+            np.full(len(self), EPOCH_SEC),
+            np.asarray(AASM_EVENT_NAMES)[self.stages],
+            orig_time=orig_time,
+        )
+
+    def to_edf_annotations(self, fname):
+        """Write the stages as an EDF+ annotations file (needs ``edfio``)."""
+        from edfio import Edf, EdfAnnotation
+
+        names = np.asarray(AASM_EVENT_NAMES)[self.stages]
+        edf = Edf(
+            [],
+            annotations=[
+                EdfAnnotation(float(o), EPOCH_SEC, str(d))
+                for o, d in zip(self.onsets, names)
+            ],
+        )
+        edf.write(fname)
+        return fname
+
+    def statistics(self):
+        """Sleep statistics (see :func:`.sleep_statistics`)."""
+        from .statistics import sleep_statistics
+
+        return sleep_statistics(self.stages)
