@@ -4,7 +4,7 @@
 with :class:`~braindecode_sleepkd.estimator.SleepKDClassifier`: every stage
 (teacher, assistant, student) is prepared with the accelerator (mixed precision,
 gradient accumulation, device placement), its loss is the estimator's
-``compute_loss`` and its backward pass ``accelerator.backward``.
+stage's weighted terms and its backward pass ``accelerator.backward``.
 
 Needs ``pip install braindecode-sleepkd[dist]`` (``accelerate``).
 """
@@ -12,7 +12,8 @@ Needs ``pip install braindecode-sleepkd[dist]`` (``accelerate``).
 import torch
 from skorch.hf import AccelerateMixin
 
-from .estimator import ROLES, SleepKDClassifier
+from .constants import ROLES
+from .estimator import SleepKDClassifier
 
 __all__ = ["AcceleratedSleepKDClassifier"]
 
@@ -120,19 +121,19 @@ class AcceleratedSleepKDClassifier(AccelerateMixin, SleepKDClassifier):
             module = getattr(self, role + "_", None)
             if module is not None:
                 module.to(device)
-        self.alignments_.to(device)
-        self.strategy_.to(device)
+        self.distiller_.to(device)
         # each stage has its own learner and optimizer: prepare them again
         self._wrapped_with_accelerator = False
         self._initialize_accelerator()
 
     def train_step_single(self, batch, **fit_params):
-        """One step: the estimator's ``compute_loss``, ``accelerator.backward``."""
-        self._set_training(True)
+        """One step: the distillation stage's loss, ``accelerator.backward``."""
+        self.distiller_.train(True)
         x, index, yi = self.split_batch(batch)
         if self.augmentation is not None:
             x = self.augmentation(x)
         with self.accelerator.autocast():
-            loss, logits = self.compute_loss(x, index, yi, training=True)
+            y_pred = self.distiller_(x, yi, index)
+            loss = self.get_loss(y_pred, yi, X=x, training=True)
         self.accelerator.backward(loss)
-        return {"loss": loss, "y_pred": logits}
+        return {"loss": loss, "y_pred": y_pred[0].logits}

@@ -52,7 +52,9 @@ def _hash_array(h, value, chunk=256):
     h.update(f"lazy{n}".encode())
     for start in range(0, n, chunk):
         part = np.ascontiguousarray(
-            np.stack([np.asarray(value[i]) for i in range(start, min(n, start + chunk))])
+            np.stack(
+                [np.asarray(value[i]) for i in range(start, min(n, start + chunk))]
+            )
         )
         h.update(part.tobytes())
 
@@ -139,7 +141,7 @@ def _random_states(generators):
     return {
         "torch": torch.get_rng_state(),
         "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
-        "numpy": np.random.get_state(),
+        "numpy": np.random.get_state(),  # noqa: NPY002 (global state)
         "python": random.getstate(),
         "generators": {k: g.get_state() for k, g in generators.items()},
     }
@@ -149,7 +151,7 @@ def _set_random_states(states, generators):
     torch.set_rng_state(states["torch"])
     if states.get("cuda") is not None and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states["cuda"])
-    np.random.set_state(states["numpy"])
+    np.random.set_state(states["numpy"])  # noqa: NPY002 (global state)
     random.setstate(states["python"])
     for key, state in states["generators"].items():
         if key in generators:

@@ -5,8 +5,13 @@ import warnings
 import numpy as np
 import torch
 from skorch import NeuralNetClassifier
-from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
-from skorch.callbacks import ProgressBar
+from skorch.callbacks import (
+    Callback,
+    EpochTimer,
+    PassthroughScoring,
+    PrintLog,
+    ProgressBar,
+)
 from skorch.dataset import Dataset, unpack_data
 from skorch.exceptions import NotInitializedError
 from skorch.history import History
@@ -203,7 +208,10 @@ class SleepKDClassifier(NeuralNetClassifier):
         ]
         for prefix in ("train", "valid"):
             callbacks += [
-                (f"{prefix}_{n}", PassthroughScoring(f"{prefix}_{n}", None, prefix == "train"))
+                (
+                    f"{prefix}_{n}",
+                    PassthroughScoring(f"{prefix}_{n}", None, prefix == "train"),
+                )
                 for n in names
             ]
         callbacks += [("save_epoch", _SaveEpoch()), ("print_log", PrintLog())]
@@ -212,7 +220,7 @@ class SleepKDClassifier(NeuralNetClassifier):
         return callbacks
 
     def set_params(self, **params):
-        """Set parameters; changing a model-shaping one leaves the estimator unfitted."""
+        """Set parameters; changing a model-shaping one unfits the estimator."""
         if getattr(self, "fitted_", False) and set(params) - set(_KEEPS_FIT):
             self.fitted_ = False
         return super().set_params(**params)
@@ -340,6 +348,9 @@ class SleepKDClassifier(NeuralNetClassifier):
         """
         self.__dict__.pop("stage_", None)
         self.fitted_ = False
+        n = self.n_classes
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+            raise ValueError(f"n_classes must be a whole number >= 2, got {n!r}.")
         if teacher_proba is None and is_external_teacher(self.teacher):
             teacher_proba = self.teacher.predict_proba(
                 X, seq_len=self.seq_len, seq_stride=self.seq_stride
@@ -430,7 +441,8 @@ class SleepKDClassifier(NeuralNetClassifier):
             if model is not None:
                 model.eval()
         stage = DistillationStage(self.module_, guides, self.strategy_, self.criterion_)
-        self.distiller_ = stage.to(self.device)
+        # not a skorch-managed module: set past skorch's attribute check
+        object.__setattr__(self, "distiller_", stage.to(self.device))
         x0 = torch.as_tensor(np.asarray(dataset.X["x"][0]), dtype=torch.float32)
         self.alignments_[learner] = stage.build_alignments(x0[None].to(self.device))
         self.initialize_optimizer()
@@ -450,6 +462,8 @@ class SleepKDClassifier(NeuralNetClassifier):
             self.fit_loop(dataset, y, epochs=self._budget - done, **fit_params)
         except KeyboardInterrupt:
             self.notify("on_train_end", X=dataset, y=y)
+            if self._stopped_early():
+                return self._end_stage(learner, done)
             self.stages_.append(
                 f"{learner}: interrupted after {len(self.history)} of {self._budget} "
                 "epochs (kept as partial; the next fit resumes it)"
@@ -460,9 +474,21 @@ class SleepKDClassifier(NeuralNetClassifier):
             del self.stage_
             return False
         self.notify("on_train_end", X=dataset, y=y)
+        return self._end_stage(learner, done)
+
+    def _stopped_early(self):
+        """Whether the KeyboardInterrupt came from skorch's ``EarlyStopping``."""
+        return any(
+            getattr(cb, "misses_", 0) >= getattr(cb, "patience", float("inf"))
+            for _, cb in self.callbacks_
+        )
+
+    def _end_stage(self, learner, done):
         self.save_stage_(finished=True)
         resumed = f" (resumed after {done})" if done else ""
-        self.stages_.append(f"{learner}: trained for {len(self.history)} epochs{resumed}")
+        self.stages_.append(
+            f"{learner}: trained for {len(self.history)} epochs{resumed}"
+        )
         return self._finish_stage(learner)
 
     def _finish_stage(self, learner):

@@ -140,9 +140,9 @@ def _truncate(path, fraction):
     return path
 
 
-def _refit_other_config(t):
-    _clf(checkpoint_dir=t.tmp / "ckpt").fit(t.X, t.y)
-    _clf(checkpoint_dir=t.tmp / "ckpt", gamma_soft=0.9).fit(t.X, t.y)
+def _refit_smaller_budget(t):
+    _clf(checkpoint_dir=t.tmp / "ckpt", max_epochs=2).fit(t.X, t.y)
+    _clf(checkpoint_dir=t.tmp / "ckpt", max_epochs=1).fit(t.X, t.y)
 
 
 def _model():
@@ -697,11 +697,11 @@ CASES = [
         ["not fitted yet", "Call 'fit'"],
     ),
     (
-        "resume-from-other-configuration",
+        "resume-with-smaller-budget",
         "raises",
-        _refit_other_config,
+        _refit_smaller_budget,
         ValueError,
-        ["different configuration", "differs in: gamma_soft", "refusing to resume"],
+        ["finished after a budget of 2 epochs", "more than the 1 asked"],
     ),
     # --- command line -----------------------------------------------------
     (

@@ -50,11 +50,15 @@ def test_fit_predict_shapes_and_stages(fitted, data):
     assert fitted.histories_["teacher"][-1, "stage"] == "teacher"
 
 
-def test_total_loss_is_weighted_sum_of_logged_terms(fitted):
-    w = dict(epoch=0.3, seq=0.2, soft=0.4, hard=0.1)
-    for batch in fitted.histories_["student"][-1, "batches"]:
-        total = sum(w[k] * batch[f"train_loss_{k}"] for k in w)
+def test_total_loss_is_sum_of_logged_weighted_terms(fitted):
+    hist = fitted.histories_["student"]
+    for batch in hist[-1, "batches"]:
+        total = sum(batch[f"train_loss_{k}"] for k in ("epoch", "seq", "soft", "hard"))
         assert batch["train_loss"] == pytest.approx(total, rel=1e-5)
+    # epoch values: batch-size-weighted means, by skorch's PassthroughScoring
+    sizes = [b["train_batch_size"] for b in hist[-1, "batches"]]
+    soft = [b["train_loss_soft"] for b in hist[-1, "batches"]]
+    assert hist[-1, "train_loss_soft"] == pytest.approx(np.average(soft, weights=sizes))
 
 
 def test_teacher_stage_uses_hard_loss_only(fitted):
@@ -270,24 +274,133 @@ def test_resume_skips_finished_stages(tmp_path, data):
         make_clf(max_epochs=4, checkpoint_dir=tmp_path, callbacks=[_Interrupt()]).fit(
             X, y
         )
-    assert (tmp_path / "teacher.pt").exists() and (tmp_path / "assistant.pt").exists()
-    assert (tmp_path / "student.partial.pt").exists()
-    saved_teacher = torch.load(tmp_path / "teacher.pt", weights_only=False)["module"]
+    (run,) = tmp_path.iterdir()  # one sub-folder for this fit
+    assert (run / "teacher.pt").exists() and (run / "assistant.pt").exists()
+    assert (run / "student.partial.pt").exists()
+    saved_teacher = torch.load(run / "teacher.pt", weights_only=False)["module"]
     resumed = make_clf(max_epochs=4, checkpoint_dir=tmp_path).fit(X, y)
+    assert resumed.checkpoint_path_ == run
     assert resumed.stages_[0].startswith("teacher: loaded")
     assert resumed.stages_[1].startswith("assistant: loaded")
-    assert resumed.stages_[2] == "student: trained for 4 epochs"
+    assert resumed.stages_[2] == "student: trained for 4 epochs (resumed after 2)"
     for key, value in resumed.teacher_.state_dict().items():
         assert torch.equal(value, saved_teacher[key])
-    assert (tmp_path / "student.pt").exists()
-    assert not (tmp_path / "student.partial.pt").exists()
+    assert (run / "student.pt").exists()
+    assert not (run / "student.partial.pt").exists()
+    straight = make_clf(max_epochs=4).fit(X, y)
+    np.testing.assert_allclose(
+        resumed.predict_proba(X), straight.predict_proba(X), rtol=0, atol=1e-6
+    )
 
 
-def test_resume_refuses_other_configuration(tmp_path, data):
+def test_other_configuration_or_data_gets_its_own_folder(tmp_path, data):
+    X, y, _ = data
+    a = make_clf(max_epochs=1, checkpoint_dir=tmp_path).fit(X, y)
+    b = make_clf(max_epochs=1, checkpoint_dir=tmp_path, gamma_soft=0.9).fit(X, y)
+    c = make_clf(max_epochs=1, checkpoint_dir=tmp_path).fit(X[:20], y[:20])
+    paths = {a.checkpoint_path_, b.checkpoint_path_, c.checkpoint_path_}
+    assert len(paths) == 3
+    assert all(
+        s.startswith(("teacher: trained", "assistant: trained", "student: trained"))
+        for s in c.stages_
+    )
+
+
+def test_cross_validation_folds_train_their_own_models(tmp_path, data):
+    from sklearn.model_selection import GroupKFold, cross_validate
+
+    X, y, groups = data
+    res = cross_validate(
+        make_clf(max_epochs=1, checkpoint_dir=tmp_path),
+        X,
+        y,
+        groups=groups,
+        cv=GroupKFold(2),
+        return_estimator=True,
+    )
+    first, second = res["estimator"]
+    assert first.checkpoint_path_ != second.checkpoint_path_
+    assert not any("loaded" in s for s in second.stages_)
+    t1, t2 = first.teacher_.state_dict(), second.teacher_.state_dict()
+    assert any(not torch.equal(t1[k], t2[k]) for k in t1)
+
+
+def test_larger_budget_continues_smaller_refuses(tmp_path, data):
     X, y, _ = data
     make_clf(max_epochs=1, checkpoint_dir=tmp_path).fit(X, y)
-    with pytest.raises(ValueError, match="different configuration.*gamma_soft"):
-        make_clf(max_epochs=1, checkpoint_dir=tmp_path, gamma_soft=0.9).fit(X, y)
+    more = make_clf(max_epochs=2, checkpoint_dir=tmp_path).fit(X, y)
+    assert more.stages_[0] == "teacher: trained for 2 epochs (resumed after 1)"
+    with pytest.raises(ValueError, match="budget of 2 epochs, more than the 1"):
+        make_clf(max_epochs=1, checkpoint_dir=tmp_path).fit(X, y)
+
+
+class _CtrlC(Callback):
+    def on_epoch_end(self, net, **kw):
+        if net.stage_ == "teacher" and len(net.history) == 1:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_keeps_the_stage_partial_and_unfitted(tmp_path, data):
+    X, y, _ = data
+    with pytest.warns(UserWarning, match="fit interrupted: teacher: interrupted"):
+        clf = make_clf(max_epochs=3, checkpoint_dir=tmp_path, callbacks=[_CtrlC()])
+        clf.fit(X, y)
+    run = clf.checkpoint_path_
+    assert (run / "teacher.partial.pt").exists() and not (run / "teacher.pt").exists()
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
+    resumed = make_clf(max_epochs=3, checkpoint_dir=tmp_path).fit(X, y)
+    assert resumed.stages_[0] == "teacher: trained for 3 epochs (resumed after 1)"
+
+
+def test_set_params_of_a_model_unfits(fitted, data):
+    import copy
+
+    X, _, _ = data
+    clf = copy.deepcopy(fitted)
+    clf.set_params(verbose=0)
+    assert clf.predict(X).shape
+    clf.set_params(student__width=4)
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(max_epochs=0), "max_epochs must be >= 1"),
+        (dict(max_epochs=1.5), "max_epochs must be a whole number"),
+        (dict(teacher_max_epochs=-1), "teacher_max_epochs must be >= 1"),
+        (dict(sfreq=256), "epoch"),
+        (
+            dict(alpha_epoch=0, beta_seq=0, gamma_soft=0, delta_hard=0),
+            "Every loss weight",
+        ),
+    ],
+)
+def test_bad_settings_fail_before_training(kw, match, data):
+    X, y, _ = data
+    with pytest.raises(ValueError, match=match):
+        make_clf(**kw).fit(X, y)
+
+
+def test_instance_weights_follow_the_seed(data):
+    X, y, _ = data
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(len(runs) + 7)  # the instance is built under another seed
+        student = TinySleepNet()
+        clf = SleepKDClassifier(
+            None,
+            None,
+            student,
+            strategy="scratch",
+            max_epochs=1,
+            random_state=0,
+            verbose=0,
+        )
+        runs.append(clf.fit(X, y).predict_proba(X))
+    np.testing.assert_array_equal(runs[0], runs[1])
 
 
 # ------------------------------------------------------- external teacher

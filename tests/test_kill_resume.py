@@ -9,6 +9,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 SCRIPT = textwrap.dedent(
@@ -18,6 +19,7 @@ SCRIPT = textwrap.dedent(
     from skorch.callbacks import Callback
     from braindecode_sleepkd import SleepKDClassifier
     from helpers import TinySleepNet, make_data
+    ROUTED = dict(teacher__width=16, teacher__units=16, assistant__width=12)
 
     class Hang(Callback):
         def on_epoch_end(self, net, **kw):
@@ -29,9 +31,11 @@ SCRIPT = textwrap.dedent(
     callbacks = [Hang()] if sys.argv[3] == "hang" else []
     clf = SleepKDClassifier(TinySleepNet, TinySleepNet, TinySleepNet, max_epochs=4,
                             random_state=0, verbose=0, checkpoint_dir=sys.argv[1],
-                            callbacks=callbacks)
+                            callbacks=callbacks, **ROUTED)
     clf.fit(X, y)
     print("STAGES", clf.stages_)
+    import numpy as np
+    np.save(sys.argv[4], clf.predict_proba(X))
     """
 )
 
@@ -41,12 +45,18 @@ def _digest(path):
 
 
 def test_sigkill_during_student_stage_then_resume(tmp_path):
+    """Routed parameters, another hash seed on resume, exact final predictions."""
+    from helpers import TinySleepNet, make_data
+
+    from braindecode_sleepkd import SleepKDClassifier
+
     script = tmp_path / "fit.py"
     script.write_text(SCRIPT)
-    ckpt, marker = tmp_path / "ckpt", tmp_path / "marker"
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent))
+    top, marker, proba = tmp_path / "ckpt", tmp_path / "marker", tmp_path / "p.npy"
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent), PYTHONHASHSEED="1")
     proc = subprocess.Popen(
-        [sys.executable, str(script), str(ckpt), str(marker), "hang"], env=env
+        [sys.executable, str(script), str(top), str(marker), "hang", str(proba)],
+        env=env,
     )
     deadline = time.time() + 300
     while not marker.exists() and time.time() < deadline and proc.poll() is None:
@@ -55,6 +65,7 @@ def test_sigkill_during_student_stage_then_resume(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL
+    (ckpt,) = top.iterdir()
     before = {n: _digest(ckpt / f"{n}.pt") for n in ("teacher", "assistant")}
     saved = {
         n: torch.load(ckpt / f"{n}.pt", weights_only=False)["module"]
@@ -63,15 +74,15 @@ def test_sigkill_during_student_stage_then_resume(tmp_path):
     assert (ckpt / "student.partial.pt").exists()
 
     out = subprocess.run(
-        [sys.executable, str(script), str(ckpt), str(marker), "resume"],
-        env=env,
+        [sys.executable, str(script), str(top), str(marker), "resume", str(proba)],
+        env=dict(env, PYTHONHASHSEED="2"),
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert out.returncode == 0, out.stderr
     assert "teacher: loaded" in out.stdout and "assistant: loaded" in out.stdout
-    assert "student: trained for 4 epochs" in out.stdout
+    assert "student: trained for 4 epochs (resumed after 2)" in out.stdout
     after = {n: _digest(ckpt / f"{n}.pt") for n in ("teacher", "assistant")}
     assert after == before
     assert (ckpt / "student.pt").exists()
@@ -81,3 +92,16 @@ def test_sigkill_during_student_stage_then_resume(tmp_path):
         assert set(state) == set(
             torch.load(ckpt / f"{name}.pt", weights_only=False)["module"]
         )
+    X, y, _ = make_data()
+    straight = SleepKDClassifier(
+        TinySleepNet,
+        TinySleepNet,
+        TinySleepNet,
+        max_epochs=4,
+        random_state=0,
+        verbose=0,
+        teacher__width=16,
+        teacher__units=16,
+        assistant__width=12,
+    ).fit(X, y)
+    np.testing.assert_allclose(np.load(proba), straight.predict_proba(X), atol=1e-6)

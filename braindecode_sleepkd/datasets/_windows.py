@@ -11,6 +11,7 @@ from braindecode.preprocessing import create_windows_from_events
 
 from ..constants import EPOCH_S
 from .stages import AASM_EVENT_MAPPING, AASM_EVENT_NAMES
+
 _NAME_KEYS = ("dataset", "subject", "recording", "night")
 
 

@@ -41,7 +41,9 @@ class StoredOutputs(nn.Module):
             )
         self.levels = tuple(lv for lv in FEATURE_LEVELS if lv in levels)
         for level in self.levels:
-            self.register_buffer(level, torch.as_tensor(levels[level]), persistent=False)
+            self.register_buffer(
+                level, torch.as_tensor(levels[level]), persistent=False
+            )
 
     def __len__(self):
         return len(getattr(self, self.levels[0]))
@@ -56,7 +58,10 @@ class StoredOutputs(nn.Module):
             )
         idx = torch.as_tensor(index, device=self.buffer_device())
         return SleepFeatures(
-            *(getattr(self, lv)[idx] if lv in self.levels else None for lv in FEATURE_LEVELS)
+            *(
+                getattr(self, lv)[idx] if lv in self.levels else None
+                for lv in FEATURE_LEVELS
+            )
         )
 
     def buffer_device(self):
@@ -99,7 +104,9 @@ def guide_cache(guide, X, levels, batch_size, device):
     parts = {lv: [] for lv in levels}
     with torch.no_grad():
         for start in range(0, len(X), batch_size):
-            out = guide.forward_features(_as_batch(X, start, start + batch_size, device))
+            out = guide.forward_features(
+                _as_batch(X, start, start + batch_size, device)
+            )
             for lv in levels:
                 parts[lv].append(getattr(out, lv))
     return StoredOutputs(**{lv: torch.cat(v) for lv, v in parts.items()})

@@ -75,7 +75,7 @@ class DistillationStage(nn.Module):
         return self
 
     def named_learnable_parameters(self, prefix):
-        """The learner's parameters, then the alignments' (``prefix`` names the learner).
+        """The learner's parameters, then the alignments' (``prefix``: the learner).
 
         Yields
         ------
@@ -84,7 +84,10 @@ class DistillationStage(nn.Module):
             ``"alignments.<prefix>.<name>"``.
         """
         seen = set()
-        for module, name in ((self.learner, prefix), (self.alignments, f"alignments.{prefix}")):
+        for module, name in (
+            (self.learner, prefix),
+            (self.alignments, f"alignments.{prefix}"),
+        ):
             for key, param in module.named_parameters():
                 if id(param) not in seen:
                     seen.add(id(param))

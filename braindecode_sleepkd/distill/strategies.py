@@ -112,6 +112,10 @@ class DistillationStrategy(nn.Module):
         """Weight of every loss term, by name."""
         return {"soft": self.gamma_soft, "hard": self.delta_hard}
 
+    def generators(self):
+        """The strategy's own random generators, by name (saved with checkpoints)."""
+        return {}
+
     def loss_terms(self, out, guides, y, alignments, hard_loss):
         """Unweighted loss terms of the learner.
 
@@ -221,6 +225,9 @@ class DGKD(DistillationStrategy):
         self.drop_rate = drop_rate
         self.seed = seed
         self._generator = torch.Generator().manual_seed(seed)
+
+    def generators(self):
+        return {"drop": self._generator}
 
     def links(self, has_assistant):
         if not has_assistant:
