@@ -270,9 +270,13 @@ class SleepKDClassifier(NeuralNetClassifier):
             temperature=self.temperature,
             seed=0 if self.random_state is None else self.random_state,
         )
-        params.update(self.get_params_for("strategy"))
         ablation = None if self.ablation == "no_assistant" else self.ablation
-        self.strategy_ = make_strategy(self.strategy, ablation=ablation, **params)
+        self.strategy_ = make_strategy(
+            self.strategy,
+            ablation=ablation,
+            shared=params,
+            **self.get_params_for("strategy"),
+        )
         return self
 
     def get_all_learnable_params(self):

@@ -443,3 +443,15 @@ def test_missing_teacher_is_an_error(data):
     clf = SleepKDClassifier(None, TinySleepNet, TinySleepNet, verbose=0)
     with pytest.raises(ValueError, match="teacher is needed by strategy"):
         clf.fit(X, y)
+
+
+def test_unknown_strategy_parameter_is_refused_with_the_valid_ones(data):
+    from braindecode_sleepkd.distill import make_strategy
+
+    X, y, _ = data
+    with pytest.raises(ValueError, match="tempreature for strategy 'kd'.*temperature"):
+        make_clf(strategy="kd", strategy__tempreature=4).fit(X, y)
+    with pytest.raises(ValueError, match="valid parameters are: .*drop_rate"):
+        make_strategy("dgkd", drop=0.1)
+    kd = make_strategy("kd", shared={"alpha_epoch": 0.3, "temperature": 2.0})
+    assert kd.temperature == 2.0  # shared parameters it lacks are skipped

@@ -523,7 +523,7 @@ class NST(DistillationStrategy):
         return terms
 
 
-def make_strategy(name, ablation=None, **params):
+def make_strategy(name, ablation=None, shared=None, **params):
     """Build the strategy ``name`` with ``params``, applying an ablation.
 
     Parameters
@@ -534,9 +534,18 @@ def make_strategy(name, ablation=None, **params):
         One of ``ABLATIONS``: ``"no_epoch"``, ``"no_seq"``, ``"no_soft"`` and
         ``"no_hard"`` set that SleepKD term's weight to zero; ``"no_assistant"`` is
         handled by the estimator (teacher -> student directly).
+    shared : dict | None
+        The estimator's shared loss parameters (weights, temperature, seed):
+        passed to the strategy where its constructor takes them.
     **params
-        Constructor arguments; those the strategy does not take are ignored when
-        they are among the estimator's shared loss parameters.
+        The strategy's own parameters (``strategy__*``); each must be one its
+        constructor takes.
+
+    Raises
+    ------
+    ValueError
+        On an unknown strategy, ablation or parameter (the message lists the
+        valid ones), or an invalid weight or temperature.
     """
     import inspect
 
@@ -548,8 +557,15 @@ def make_strategy(name, ablation=None, **params):
         )
     if ablation in ("no_epoch", "no_seq") and cls is not SleepKD:
         raise ValueError(f"Ablation {ablation!r} only applies to strategy 'sleepkd'.")
-    accepted = inspect.signature(cls.__init__).parameters
-    kwargs = {k: v for k, v in params.items() if k in accepted}
+    accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise ValueError(
+            f"Unknown parameter(s) {', '.join(unknown)} for strategy {name!r}; "
+            f"valid parameters are: {', '.join(accepted)}."
+        )
+    kwargs = {k: v for k, v in (shared or {}).items() if k in accepted}
+    kwargs.update(params)
     zero = {
         "no_epoch": "alpha_epoch",
         "no_seq": "beta_seq",
