@@ -5,7 +5,16 @@ sequence-level and output-level knowledge (Liang et al., IJCAI 2023), as a
 skorch / scikit-learn estimator on braindecode data.
 """
 
+import warnings
 from importlib.metadata import PackageNotFoundError, version
+
+# braindecode's EEGPT module builds MNE's "standard_1020" montage at import time,
+# which MNE >= 1.12 deprecates; silence exactly that warning, for this import only.
+with warnings.catch_warnings():
+    warnings.filterwarnings(
+        "ignore", message="Montage name 'standard_1020'", category=FutureWarning
+    )
+    import braindecode.models  # noqa: F401
 
 from .datasets import (
     DREAMS,

@@ -55,3 +55,17 @@ def test_console_script_installed():
     out = subprocess.run([exe, "--help"], capture_output=True, text=True)
     assert out.returncode == 0
     assert "benchmark" in out.stdout
+
+
+def test_import_prints_nothing():
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", "import braindecode_sleepkd"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0
+    assert out.stdout == "" and out.stderr == "", out.stderr
