@@ -11,14 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from braindecode_sleepkd.distill.losses import (
-    LOSS_REGISTRY,
     DKDLoss,
     FeatureMSELoss,
     FitNetsHintLoss,
     HardCELoss,
     NSTLoss,
     SoftKLLoss,
-    register_loss,
 )
 
 PROPERTY = settings(max_examples=25, deadline=None)
@@ -447,26 +445,3 @@ def test_property_feature_losses_non_negative_zero_at_identity_finite(
 
 
 # --- registry -----------------------------------------------------------------
-
-
-def test_registry():
-    for cls in (
-        HardCELoss,
-        SoftKLLoss,
-        FeatureMSELoss,
-        FitNetsHintLoss,
-        NSTLoss,
-        DKDLoss,
-    ):
-        assert LOSS_REGISTRY[cls.__name__] is cls
-
-    @register_loss(key="_test_only_loss")
-    class _Custom(torch.nn.Module):
-        pass
-
-    try:
-        assert LOSS_REGISTRY["_test_only_loss"] is _Custom
-        with pytest.raises(ValueError, match="already registered"):
-            register_loss(type("Other", (torch.nn.Module,), {}), key="_test_only_loss")
-    finally:
-        del LOSS_REGISTRY["_test_only_loss"]
