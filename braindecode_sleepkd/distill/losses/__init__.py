@@ -15,6 +15,7 @@ detach either argument, because one of them is usually the output of a learnable
 trained; run the frozen model's forward under :func:`torch.no_grad` instead.
 """
 
+from .dist import DISTLoss
 from .dkd import DKDLoss
 from .feature import FeatureMSELoss, FitNetsHintLoss
 from .hard import HardCELoss
@@ -22,6 +23,7 @@ from .nst import NSTLoss
 from .soft import SoftKLLoss
 
 __all__ = [
+    "DISTLoss",
     "DKDLoss",
     "FeatureMSELoss",
     "FitNetsHintLoss",

@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ...constants import UNLABELLED
 from ._utils import _flat_logits, _is_probability_target
 
 
@@ -31,9 +32,11 @@ class HardCELoss(nn.Module):
     weight : torch.Tensor or None, default=None
         Class weights ``(n_classes,)``; kept as a buffer so it follows
         ``.to(device)``.
-    ignore_index : int, default=-100
-        Integer label to skip (padding epochs); only for integer labels. The
-        loss is NaN if every epoch is ignored.
+    ignore_index : int, default=-1
+        Integer label of epochs without a label (unscored epochs, scikit-learn's
+        semi-supervised convention); they are left out of the mean, and so are
+        all-zero rows of probability targets (e.g. mixed views of an unscored
+        epoch). A batch without any labelled epoch gives 0 (with a gradient of 0).
 
     References
     ----------
@@ -51,7 +54,7 @@ class HardCELoss(nn.Module):
     1.6094
     """
 
-    def __init__(self, weight=None, ignore_index=-100):
+    def __init__(self, weight=None, ignore_index=UNLABELLED):
         super().__init__()
         self.register_buffer(
             "weight", None if weight is None else torch.as_tensor(weight).float()
@@ -77,14 +80,17 @@ class HardCELoss(nn.Module):
         probs = _is_probability_target(logits, y)
         log_p = F.log_softmax(_flat_logits(logits), dim=-1)
         weight = None if self.weight is None else self.weight.to(log_p.dtype)
+        if probs:
+            y = y.reshape(-1, log_p.shape[-1]).to(log_p.dtype)
+            labelled = y.sum(dim=-1) > 0
+        else:
+            y = y.reshape(-1).long()
+            labelled = y != self.ignore_index
+        if not labelled.any():  # a batch of unscored epochs: nothing to learn here
+            return log_p.sum() * 0.0
         if not probs:
-            return F.nll_loss(
-                log_p,
-                y.reshape(-1).long(),
-                weight=weight,
-                ignore_index=self.ignore_index,
-            )
-        y = y.reshape(-1, log_p.shape[-1]).to(log_p.dtype)
+            return F.nll_loss(log_p, y, weight=weight, ignore_index=self.ignore_index)
+        y, log_p = y[labelled], log_p[labelled]
         if weight is None:
             return -(y * log_p).sum(dim=-1).mean()
         wy = y * weight

@@ -15,6 +15,7 @@ from .base import (
     strategies,
 )
 from .dgkd import DGKD
+from .dist import DIST
 from .dkd import DKD
 from .fitnets import FitNets
 from .kd import KD
@@ -26,6 +27,7 @@ from .takd import TAKD
 __all__ = [
     "ABLATIONS",
     "DGKD",
+    "DIST",
     "DKD",
     "KD",
     "NST",

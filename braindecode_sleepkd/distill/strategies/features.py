@@ -2,7 +2,7 @@
 
 from torch import nn
 
-from ..alignment import FeatureAlignment
+from ..alignment import FeatureAlignment, pool_to
 from .base import DistillationStrategy
 
 
@@ -12,8 +12,12 @@ class FeatureStrategy(DistillationStrategy):
     ``align="student_to_teacher"`` (default) projects the learner's features into
     the guide's feature space, so the target is fixed and a feature term cannot be
     lowered by shrinking both sides; ``"teacher_to_student"`` projects the guide's
-    features into the learner's space (Phi(F_big) vs F_small).
+    features into the learner's space (Phi(F_big) vs F_small); ``"pool"`` has no
+    parameters: the guide's features are max-pooled to the learner's width (the
+    SleepKD authors' code).
     """
+
+    ALIGNS = ("student_to_teacher", "teacher_to_student", "pool")
 
     align = "student_to_teacher"
     feature_levels = {}  # term name -> SleepFeatures field
@@ -33,6 +37,8 @@ class FeatureStrategy(DistillationStrategy):
 
     def build_alignments(self, learner_out, guide_outs):
         mods = nn.ModuleDict()
+        if self.align == "pool":
+            return mods
         for term, level in self._pairs(guide_outs[0]).items():
             small = getattr(learner_out, level)
             big = getattr(guide_outs[0], level)
@@ -49,6 +55,17 @@ class FeatureStrategy(DistillationStrategy):
     def _feature_term(self, term, out, guide, alignments, loss):
         level = self.feature_levels[term]
         small, big = getattr(out, level), getattr(guide, level)
+        if self.align == "pool":
+            return loss(small, pool_to(big, small))
         if self.align == "student_to_teacher":
             return loss(alignments[term](small), big)
         return loss(small, alignments[term](big))
+
+    @classmethod
+    def check_align(cls, align):
+        """Raise a ValueError naming the valid values when ``align`` is unknown."""
+        if align not in cls.ALIGNS:
+            raise ValueError(
+                f"align must be one of {', '.join(map(repr, cls.ALIGNS))}, got "
+                f"{align!r}."
+            )

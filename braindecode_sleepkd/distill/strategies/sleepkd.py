@@ -22,8 +22,10 @@ class SleepKD(FeatureStrategy):
     normalize_features : bool
         L2-normalise features along the feature axis before the MSE, so the
         feature terms do not depend on the scale of the guide's activations.
-    align : {"student_to_teacher", "teacher_to_student"}
-        Direction of the learnable alignment (see the base class).
+    align : {"student_to_teacher", "teacher_to_student", "pool"}
+        Direction of the learnable alignment, or ``"pool"`` (no parameters: the
+        guide's features max-pooled to the learner's width); see
+        :class:`~.features.FeatureStrategy`.
 
     References
     ----------
@@ -47,11 +49,7 @@ class SleepKD(FeatureStrategy):
         align="student_to_teacher",
     ):
         super().__init__(gamma_soft, delta_hard, temperature)
-        if align not in ("student_to_teacher", "teacher_to_student"):
-            raise ValueError(
-                f"align must be 'student_to_teacher' or 'teacher_to_student', "
-                f"got {align!r}."
-            )
+        self.check_align(align)
         self.alpha_epoch = alpha_epoch
         self.beta_seq = beta_seq
         self.normalize_features = normalize_features
