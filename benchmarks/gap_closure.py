@@ -137,7 +137,9 @@ def run(args, results, path):
                         **_scores(yte, pred, t_pred),
                         "train_agreement": last.get("train_agreement"),
                         "cost_per_item": _student_cost(clf, n_items),
-                        "n_unlabelled_epochs": 0 if Xu is None else int(Xu.shape[0] * SEQ_LEN),
+                        "n_unlabelled_epochs": 0
+                        if Xu is None
+                        else int(Xu.shape[0] * SEQ_LEN),
                         "grad_share": {
                             k[len("grad_share_") :]: v
                             for k, v in last.items()
@@ -195,7 +197,9 @@ def _table(results):
             "| agreement with teacher (test / train) | cost per item vs alone |",
             "|---|---:|---:|---:|---|---|---:|",
         ]
-        cost_alone = np.array([get(s, sd, "-", "alone", "cost_per_item") for s, sd in units])
+        cost_alone = np.array(
+            [get(s, sd, "-", "alone", "cost_per_item") for s, sd in units]
+        )
         for level in levels:
             for name in ROWS:
                 vals = np.array([get(s, sd, level, name, metric) for s, sd in units])
@@ -203,11 +207,15 @@ def _table(results):
                     continue
                 cmp = paired_comparison(vals, alone)
                 closed = np.nanmean(vals - alone) / np.nanmean(gap)
-                agree = np.nanmean([get(s, sd, level, name, "agreement") for s, sd in units])
+                agree = np.nanmean(
+                    [get(s, sd, level, name, "agreement") for s, sd in units]
+                )
                 tr = [get(s, sd, level, name, "train_agreement") for s, sd in units]
                 tr = np.nanmean([np.nan if v is None else v for v in tr])
                 cost = np.nanmean(
-                    np.array([get(s, sd, level, name, "cost_per_item") for s, sd in units])
+                    np.array(
+                        [get(s, sd, level, name, "cost_per_item") for s, sd in units]
+                    )
                     / cost_alone
                 )
                 summary.setdefault(metric, {})[f"{name} | {level}"] = {

@@ -4,7 +4,6 @@ diagnostics and learning-rate schedules."""
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from helpers import TinySleepNet, make_data
 
 from braindecode_sleepkd import SleepKDClassifier
