@@ -1,7 +1,28 @@
-"""Shared fixtures."""
+"""Shared fixtures, and the data-presence rules (see ``data_presence.py``)."""
 
+import data_presence
 import numpy as np
 import pytest
+
+pytest_plugins = ["pytester"]
+
+
+def pytest_configure(config):
+    data_presence.configure(config)
+
+
+def pytest_report_header(config):
+    return data_presence.report_header()
+
+
+def pytest_runtest_setup(item):
+    data_presence.runtest_setup(item)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    data_presence.make_report(outcome.get_result())
 
 
 def _write_edf(fname, signals, sfreq, physical_range=(-500.0, 500.0), unit="uV"):
