@@ -64,7 +64,7 @@ def report_header():
 
 
 def runtest_setup(item):
-    """Skip (or, when required, fail) an item whose ``needs_data`` folders are absent."""
+    """Skip (or, when required, fail) an item whose ``needs_data`` data is absent."""
     subdirs = [s for mark in item.iter_markers(MARKER) for s in mark.args]
     missing = missing_subdirs(subdirs)
     if not missing:

@@ -352,7 +352,10 @@ CASES = [
         "dreams-mixed-sampling-rates",
         "raises",
         lambda t: DREAMS(
-            _dreams(_dreams(t.tmp, 1, 50.0), 2, 100.0), [1, 2], sfreq=None
+            _dreams(_dreams(t.tmp, 1, 50.0), 2, 100.0),
+            [1, 2],
+            sfreq=None,
+            native_sfreq=None,  # not the Spindles excerpts' rates
         ),
         ValueError,
         [
@@ -365,7 +368,9 @@ CASES = [
     (
         "dreams-all-epochs-unscored",
         "raises",
-        lambda t: DREAMS(_dreams(t.tmp, codes=[-2] * 24), 1, sfreq=50.0),
+        lambda t: DREAMS(
+            _dreams(t.tmp, codes=[-2] * 24), 1, sfreq=50.0, native_sfreq=None
+        ),
         ValueError,
         ["No labelled epoch left in 1 recordings", "excerpt1", "zero-length"],
     ),
@@ -854,7 +859,7 @@ def test_dreams_reports_ambiguous_and_trimmed(tmp_path):
     codes = [5] * 6 + [2, 2, 3, 3, -1, 4] + [2] * 6 + [4] * 6  # epoch 1 ambiguous
     _dreams(tmp_path, codes=codes, extra=20)  # 0.4 s of signal after the last epoch
     with pytest.warns(UserWarning) as record:
-        ds = DREAMS(tmp_path, 1, sfreq=None, ambiguous="drop")
+        ds = DREAMS(tmp_path, 1, sfreq=None, ambiguous="drop", native_sfreq=None)
     text = " | ".join(str(w.message) for w in record)
     assert "excerpt1: 1 epochs dropped (1 ambiguous at positions [1])" in text
     assert "20 samples after the last scored epoch unused" in text
