@@ -34,8 +34,16 @@ def data_required(environ=None):
     return value.strip().lower() in ("1", "yes", "true", "on")
 
 
+#: Private override of the data folder, for the tests of these rules only.
+ROOT_ENV = "_SLEEPKD_TESTS_DATA_ROOT"
+
+
 def data_root():
     """The data folder the tests read (the package's default, ../shared/data)."""
+    if os.environ.get(ROOT_ENV):
+        from pathlib import Path
+
+        return Path(os.environ[ROOT_ENV])
     from braindecode_sleepkd.datasets.paths import DEFAULT_DATA_DIR
 
     return DEFAULT_DATA_DIR.resolve()

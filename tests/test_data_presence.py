@@ -15,8 +15,6 @@ sys.path.insert(0, {str(Path(__file__).parent)!r})
 import data_presence
 import pytest
 
-data_presence.data_root = lambda: __import__("pathlib").Path({{root!r}})
-
 
 def pytest_configure(config):
     data_presence.configure(config)
@@ -57,7 +55,10 @@ def _run(pytester, root, monkeypatch, require):
         monkeypatch.delenv(data_presence.REQUIRE_ENV, raising=False)
     else:
         monkeypatch.setenv(data_presence.REQUIRE_ENV, require)
-    pytester.makeconftest(HOOKS.format(root=str(root)))
+    # the folder is set through the environment (restored by monkeypatch): the
+    # inner session shares this process's data_presence module
+    monkeypatch.setenv(data_presence.ROOT_ENV, str(root))
+    pytester.makeconftest(HOOKS)
     pytester.makepyfile(test_inner=INNER_TESTS)
     return pytester.runpytest_inprocess(
         "-ra", "-p", "no:randomly", "-p", "no:cacheprovider"
