@@ -3,6 +3,7 @@
 import data_presence
 import numpy as np
 import pytest
+import slow_tests
 
 pytest_plugins = ["pytester"]
 
@@ -13,6 +14,12 @@ def pytest_configure(config):
 
 def pytest_report_header(config):
     return data_presence.report_header()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    by_node_id = any("::" in str(arg) for arg in config.args)
+    slow_tests.mark_slow(items, check_stale=not by_node_id)
 
 
 def pytest_runtest_setup(item):
