@@ -90,8 +90,12 @@ def _build_networks():
     return signal, context
 
 
+#: Where the classes of a pickled GSSC module may come from.
+_MODULE_PREFIXES = ("gssc.networks.", "torch.nn.modules.")
+
+
 class _Pickled:
-    """Inert stand-in for every class named in a pickled-module checkpoint."""
+    """Inert stand-in for every module class named in a pickled checkpoint."""
 
 
 def _tensors(obj, prefix=""):
@@ -113,11 +117,12 @@ def read_gssc_state_dict(path):
 
     The shipped ``.pt`` files are whole modules pickled with
     ``torch.save(module)``, which ``torch.load``'s default (``weights_only=True``
-    since torch 2.6) refuses. Here every global the file names (as listed by
-    ``torch.serialization.get_unsafe_globals_in_checkpoint``) is allowed only
-    as an inert placeholder object (numpy scalars and dtypes as themselves), so
-    no code from the file can run; the parameters and buffers are then
-    collected from the placeholders.
+    since torch 2.6) refuses. Here the globals the file names (as listed by
+    ``torch.serialization.get_unsafe_globals_in_checkpoint``) must be module
+    classes of ``gssc.networks`` or ``torch.nn`` (or numpy scalars and dtypes);
+    each class is allowed only as an inert placeholder object, so no code from
+    the file runs; the parameters and buffers are then collected from the
+    placeholders.
 
     Parameters
     ----------
@@ -128,9 +133,28 @@ def read_gssc_state_dict(path):
     -------
     state_dict : collections.OrderedDict of str to torch.Tensor
         Keys as in ``module.state_dict()``.
+
+    Raises
+    ------
+    ValueError
+        The file names any other global (e.g. a function), or holds no
+        parameters.
     """
     names = torch.serialization.get_unsafe_globals_in_checkpoint(path)
-    allowed = [(_Pickled, n) for n in names if not n.startswith("numpy")]
+    numpy_names = {
+        "numpy.dtype",
+        "numpy.core.multiarray.scalar",
+        "numpy._core.multiarray.scalar",
+    }
+    unknown = sorted(
+        n for n in names if n not in numpy_names and not n.startswith(_MODULE_PREFIXES)
+    )
+    if unknown:
+        raise ValueError(
+            f"{path} names globals that are not module classes of gssc or "
+            f"torch.nn: {unknown}; refusing to read it."
+        )
+    allowed = [(_Pickled, n) for n in names if n not in numpy_names]
     core = getattr(np, "_core", None) or np.core  # numpy >= 2 / < 2
     allowed += [
         (np.dtype, "numpy.dtype"),
