@@ -279,3 +279,87 @@ def test_warns_once_on_a_signal_that_is_not_standardised(teacher):
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("error")
         fresh.forward_features(50 * torch.randn(1, 2, 1, 3000))
+
+
+# -------------------------------------------------------------- the estimator
+@pytest.fixture(scope="module")
+def two_excerpts():
+    """DREAMS excerpts 1 and 4 (120 epochs), preprocessed for GSSC."""
+    return gssc_preprocess(_sample_or_skip(subject_ids=[1, 4]))
+
+
+def _clf(teacher, strategy="sleepkd", **kwargs):
+    from helpers import TinySleepNet
+
+    from braindecode_sleepkd.estimator import SleepKDClassifier
+
+    params = dict(
+        strategy=strategy,
+        teacher_pretrained=True,
+        seq_len=10,
+        max_epochs=1,
+        batch_size=4,
+        random_state=0,
+        verbose=0,
+        assistant__width=16,
+        assistant__units=16,
+        student__width=8,
+        student__units=8,
+    )
+    params.update(kwargs)
+    return SleepKDClassifier(teacher, TinySleepNet, TinySleepNet, **params)
+
+
+@needs_gssc
+@pytest.mark.slow
+def test_estimator_distils_gssc_at_every_level(teacher, two_excerpts):
+    before = {k: v.clone() for k, v in teacher.state_dict().items()}
+    clf = _clf(teacher, max_epochs=3).fit(two_excerpts)
+    assert clf.stages_[0] == "teacher: pretrained, not trained"
+    assert clf.stages_[1:] == ["assistant: trained for 3 epochs"] + [
+        "student: trained for 3 epochs"
+    ]
+    # Phi maps the small models' features into GSSC's 512-d spaces
+    phi = clf.alignments_["assistant"]
+    assert phi["epoch"].in_shape == (10, 16, 4) and phi["epoch"].out_shape == (10, 512)
+    assert phi["seq"].in_shape == (10, 32) and phi["seq"].out_shape == (10, 512)
+    assert clf.alignments_["student"]["epoch"].out_shape == (10, 16, 4)
+    hist = clf.histories_["assistant"]
+    terms = {"epoch", "seq", "soft", "hard"}
+    assert terms <= {k[len("train_loss_") :] for k in hist[-1] if "train_loss_" in k}
+    for term in ("epoch", "seq"):
+        values = hist[:, f"train_loss_{term}"]
+        assert values[-1] < values[0], (term, values)
+    # the teacher is frozen: its weights are unchanged
+    after = clf.teacher_.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    proba = clf.predict_proba(two_excerpts)
+    assert proba.shape == (12, 10, 5)
+    np.testing.assert_allclose(proba.sum(-1), 1, atol=1e-5)
+
+
+@needs_gssc
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "strategy", ["kd", "takd", "dgkd", "dkd", "fitnets", "nst", "scratch"]
+)
+def test_every_strategy_runs_with_a_gssc_teacher(teacher, two_excerpts, strategy):
+    clf = _clf(teacher, strategy=strategy).fit(two_excerpts)
+    assert clf.predict(two_excerpts).shape == (12, 10)
+    assert np.isfinite(clf.history_[-1, "train_loss"])
+
+
+@needs_gssc
+@pytest.mark.slow
+def test_gssc_teacher_with_the_cache_off_and_a_checkpoint(
+    teacher, two_excerpts, tmp_path
+):
+    cached = _clf(teacher).fit(two_excerpts).predict_proba(two_excerpts)
+    live = _clf(teacher, cache_teacher=False).fit(two_excerpts)
+    np.testing.assert_allclose(live.predict_proba(two_excerpts), cached, atol=1e-5)
+    first = _clf(teacher, checkpoint_dir=tmp_path).fit(two_excerpts)
+    again = _clf(teacher, checkpoint_dir=tmp_path).fit(two_excerpts)
+    assert any("loaded from" in s for s in again.stages_)
+    np.testing.assert_array_equal(
+        again.predict_proba(two_excerpts), first.predict_proba(two_excerpts)
+    )
