@@ -66,7 +66,10 @@ def test_missing_extra_gives_install_command(monkeypatch):
     assert "AGPL-3.0" in msg and "'gssc'" in msg
 
 
-@pytest.mark.parametrize("kwargs", [dict(epoch_level="pooled"), dict(head="crf")])
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(epoch_level="pooled"), dict(head="crf"), dict(memory=-1), dict(memory="a")],
+)
 def test_bad_options_are_refused_before_loading(kwargs, monkeypatch):
     def fail():
         raise AssertionError("networks loaded before the options were checked")
@@ -268,6 +271,15 @@ def test_memory_is_shared_by_copies_and_skipped_in_training(teacher, monkeypatch
     assert len(teacher._memory) >= 3  # copies share the store
     fresh.forward_features(x)  # gradients enabled: computed
     assert calls == [3, 3]
+    small = copy.deepcopy(fresh)
+    small._memory = gssc_module._SharedMemory(2)  # keeps the 2 most recent
+    with torch.no_grad():
+        small.forward_features(x)
+        assert len(small._memory) == 2
+        small.forward_features(x[2:])  # the last one: still there
+        assert calls == [3, 3, 3]
+        small.forward_features(x[:1])  # the first one was dropped
+    assert calls == [3, 3, 3, 1]
     fresh.clear_memory()
 
 

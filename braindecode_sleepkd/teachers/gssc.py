@@ -47,6 +47,8 @@ CHECKPOINTS = {"signal": "sig_net_v1.pt", "context": "gru_net_v1.pt"}
 N_SIGNAL_LAYERS = 51
 EPOCH_LEVELS = ("embedding", "resnet")
 HEADS = ("gru", "epoch")
+#: Sequences remembered by default (``memory=True``).
+DEFAULT_MEMORY = 4096
 
 
 def _import_gssc():
@@ -196,10 +198,26 @@ def load_gssc_networks():
 
 
 class _SharedMemory:
-    """Outputs by input hash, shared (not copied) by deep copies of the teacher."""
+    """Outputs by input hash, shared (not copied) by deep copies of the teacher.
 
-    def __init__(self):
-        self.items = {}
+    Holds at most ``max_items`` entries; the least recently used go first.
+    """
+
+    def __init__(self, max_items):
+        self.items = OrderedDict()
+        self.max_items = int(max_items)
+
+    def get(self, key):
+        value = self.items.get(key)
+        if value is not None:
+            self.items.move_to_end(key)
+        return value
+
+    def put(self, key, value):
+        self.items[key] = value
+        self.items.move_to_end(key)
+        while len(self.items) > self.max_items:
+            self.items.popitem(last=False)
 
     def __deepcopy__(self, memo):
         return self
@@ -244,12 +262,16 @@ class GSSCTeacher(nn.Module):
         Which epoch-level features to return.
     head : {"gru", "epoch"}, default="gru"
         Where the logits come from.
-    memory : bool, default=True
-        Remember the outputs of every item seen in eval mode without
-        gradients, keyed by a hash of its values, so that repeated fits on the
-        same inputs (cross-validation, seeds) run GSSC once per sequence.
-        Deep copies of the teacher (the estimator copies the instance it is
-        given) share this memory.
+    memory : bool | int, default=True
+        Remember the outputs of items seen in eval mode without gradients,
+        keyed by a hash of their values, so that repeated fits on the same
+        inputs (cross-validation, seeds) run GSSC once per sequence. An int
+        is the most sequences kept (True: 4096, about 170 MB at
+        ``seq_len=10``; the least recently used are dropped); False or 0
+        turns it off. Deep copies of the teacher (the estimator copies the
+        instance it is given) share this memory. Inputs that change at every
+        batch (views, augmentation) gain nothing from it: use ``memory=False``
+        there.
     check_input : bool, default=True
         Warn once when a batch does not look standardised (standard deviation
         outside 0.05-10), which usually means :func:`gssc_preprocess` was not
@@ -310,6 +332,16 @@ class GSSCTeacher(nn.Module):
             )
         if head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}, got {head!r}.")
+        max_items = {True: DEFAULT_MEMORY, False: 0}.get(memory, memory)
+        if (
+            isinstance(max_items, bool)
+            or not isinstance(max_items, (int, np.integer))
+            or max_items < 0
+        ):
+            raise ValueError(
+                f"memory must be True, False or a number of sequences >= 0, got "
+                f"{memory!r}."
+            )
         self.epoch_level = epoch_level
         self.head = head
         self.memory = memory
@@ -321,7 +353,7 @@ class GSSCTeacher(nn.Module):
         self.context_net = context
         self.requires_grad_(False)
         self.eval()
-        self._memory = _SharedMemory()
+        self._memory = _SharedMemory(int(max_items))
         self._warned = False
 
     # ------------------------------------------------------------ pieces
@@ -401,19 +433,24 @@ class GSSCTeacher(nn.Module):
         if x.shape[-1] < 2:
             raise ValueError(f"Expected >= 2 samples per epoch, got {x.shape[-1]}.")
         self._warn_if_raw(x)
-        remember = self.memory and not self.training and not torch.is_grad_enabled()
+        remember = (
+            bool(self.memory)
+            and self._memory.max_items > 0
+            and not self.training
+            and not torch.is_grad_enabled()
+        )
         if not remember:
             return self._compute(x)
         keys = [self._key(item) for item in x]
-        store = self._memory.items
-        todo = [i for i, k in enumerate(dict.fromkeys(keys)) if k not in store]
-        unique = list(dict.fromkeys(keys))
+        found = {k: self._memory.get(k) for k in dict.fromkeys(keys)}
+        todo = [k for k, v in found.items() if v is None]
         if todo:
-            index = [keys.index(unique[i]) for i in todo]
+            index = [keys.index(k) for k in todo]
             out = self._compute(x[index])
-            for j, i in enumerate(todo):
-                store[unique[i]] = tuple(level[j].cpu() for level in out)
-        levels = zip(*(store[k] for k in keys))
+            for j, k in enumerate(todo):
+                found[k] = tuple(level[j].cpu() for level in out)
+                self._memory.put(k, found[k])
+        levels = zip(*(found[k] for k in keys))
         return SleepFeatures(*(torch.stack(lv).to(x.device) for lv in levels))
 
     def forward(self, x):
