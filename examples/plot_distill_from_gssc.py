@@ -79,8 +79,8 @@ print(f"GSSC alone, kappa on excerpt1: {cohen_kappa_score(y_test, gssc_pred):.2f
 # ``deepsleepnet`` assistant preset, 252 k parameters: 46 times smaller than
 # GSSC's 11.7 M, 5 times bigger than the student's 51 k) learns from GSSC's
 # logits and from its 512-d epoch and sequence features through learnable
-# alignments; the student learns from the assistant. GSSC's outputs are computed once per
-# sequence and reused by both stages.
+# alignments; the student learns from the assistant. GSSC's outputs are
+# computed once per sequence and reused.
 clf = SleepKDClassifier(
     teacher,
     "deepsleepnet",  # the assistant preset: 252 k parameters
