@@ -241,7 +241,9 @@ def test_model_built_for_other_n_times(data):
 
 def test_unknown_strategy_lists_valid_ones(data):
     X, y, _ = data
-    with pytest.raises(ValueError, match="valid strategies are: dgkd, dist, dkd, fitnets"):
+    with pytest.raises(
+        ValueError, match="valid strategies are: dgkd, dist, dkd, fitnets"
+    ):
         make_clf(strategy="nope").fit(X, y)
 
 

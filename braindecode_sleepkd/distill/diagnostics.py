@@ -14,7 +14,8 @@ import torch
 from sklearn.metrics import cohen_kappa_score
 from skorch.callbacks import Callback
 
-from ..constants import UNLABELLED
+from ..constants import N_STAGES, UNLABELLED
+from ..metrics import kappa
 
 __all__ = ["StageMonitor", "gradient_shares", "hard_targets"]
 
@@ -102,6 +103,8 @@ class StageMonitor(Callback):
 
 
 def _kappa(y_true, y_pred, n_classes):
+    if n_classes == N_STAGES:
+        return kappa(y_true, y_pred)
     if len(np.unique(np.concatenate([y_true, y_pred]))) < 2:
-        return float("nan")  # one stage only: kappa is undefined
+        return float("nan")  # one class only: kappa is undefined
     return float(cohen_kappa_score(y_true, y_pred, labels=np.arange(n_classes)))

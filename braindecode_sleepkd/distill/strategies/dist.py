@@ -12,8 +12,8 @@ class DIST(DistillationStrategy):
     teacher -> student. Matching the *relations* of the class probabilities
     (per epoch across classes, and per class across the epochs of a batch)
     instead of their values keeps working when the teacher is much stronger
-    than the student, where KL can hurt. ``gamma_soft`` adds a plain KL term on
-    top (0 in the paper).
+    than the student, where KL can hurt. There is no KL term (``gamma_soft`` of
+    the estimator does not apply).
 
     Parameters
     ----------
@@ -33,14 +33,13 @@ class DIST(DistillationStrategy):
 
     def __init__(
         self,
-        gamma_soft=0.0,
         delta_hard=1.0,
         temperature=1.0,
         inter_weight=1.0,
         intra_weight=1.0,
         dist_temperature=1.0,
     ):
-        super().__init__(gamma_soft, delta_hard, temperature)
+        super().__init__(0.0, delta_hard, temperature)
         self.inter_weight = inter_weight
         self.intra_weight = intra_weight
         self.dist_temperature = dist_temperature
@@ -50,7 +49,6 @@ class DIST(DistillationStrategy):
         return {
             "inter": self.inter_weight,
             "intra": self.intra_weight,
-            "soft": self.gamma_soft,
             "hard": self.delta_hard,
         }
 
