@@ -46,10 +46,14 @@ import numpy as np
 import torch
 from braindecode.datasets import BaseConcatDataset
 
-from braindecode_sleepkd.benchmark.metrics import n_parameters, scores, torch_speed
-from braindecode_sleepkd.benchmark.stats import paired_comparison
 from braindecode_sleepkd.datasets import load_sample, make_sequences, sequence_starts
 from braindecode_sleepkd.estimator import SleepKDClassifier
+from braindecode_sleepkd.metrics import (
+    inference_speed,
+    n_parameters,
+    paired_comparison,
+    scores,
+)
 from braindecode_sleepkd.teachers import GSSCTeacher, gssc_preprocess
 
 CONDITIONS = ("scratch", "kd_gssc", "sleepkd_gssc", "sleepkd_gssc_authors")
@@ -155,12 +159,12 @@ def _night_time(model, seq_len, n_epochs=NIGHT_EPOCHS):
 
 def _cost(model, seq_len):
     gen = torch.Generator().manual_seed(1)
-    xb = torch.randn(8, seq_len, 1, 3000, generator=gen).numpy()
-    speed = torch_speed(model, xb, repeats=2)
+    x = torch.randn(1, seq_len, 1, 3000, generator=gen)
+    speed = inference_speed({"m": model}, x, batch_sizes=(1, 8), n_repeats=3)["m"]
     return dict(
         n_params=n_parameters(model),
-        cpu_epochs_per_s=speed["throughput"],
-        latency_ms_one_sequence=speed["latency_ms"],
+        cpu_epochs_per_s=speed[8]["best_epochs_per_s"],
+        latency_ms_one_sequence=1000 * speed[1]["best_s"],
         seconds_per_8h_night=_night_time(model, seq_len),
     )
 
@@ -300,19 +304,15 @@ def _summarise(
             kappa=float(np.mean([v["kappa"] for v in per_seed])),
             kappa_per_seed=[v["kappa"] for v in per_seed],
             accuracy=float(np.mean([v["accuracy"] for v in per_seed])),
-            f1_macro=float(np.mean([v["f1_macro"] for v in per_seed])),
+            macro_f1=float(np.mean([v["macro_f1"] for v in per_seed])),
             subjects=subj,
         )
 
     def paired(a, b):
         common = [s for s in per_subject[a] if s in per_subject[b]]
-        out = paired_comparison(
+        return paired_comparison(
             [per_subject[a][s] for s in common], [per_subject[b][s] for s in common]
         )
-        out["n_positive"] = int(
-            sum(per_subject[a][s] > per_subject[b][s] for s in common)
-        )
-        return out
 
     comparisons = {}
     for a, b in (
@@ -427,17 +427,20 @@ def to_markdown(res):
         "",
         "## Paired differences in kappa (per held-out subject, seeds averaged)",
         "",
-        "| comparison | n | mean | 95% t interval | Wilcoxon p | subjects > 0 |",
-        "|---|---|---|---|---|---|",
+        "| comparison | n | mean | 95% t interval | 95% bootstrap interval "
+        "| Wilcoxon p | subjects > 0 |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, p in res["paired_kappa"].items():
         lines.append(
             f"| {name} | {p['n']} | {p['mean_diff']:+.3f} | {_ci(p)} | "
+            f"[{p['boot_low']:+.3f}, {p['boot_high']:+.3f}] | "
             f"{p['p_wilcoxon']:.3f} | {p['n_positive']}/{p['n']} |"
         )
     lines += [
         "",
-        "With 6 subjects the smallest two-sided Wilcoxon p is 0.031.",
+        f"With {len(subjects)} subjects the smallest two-sided Wilcoxon p is "
+        f"{2 / 2 ** len(subjects):.3f}.",
         "",
         "## Goal: a student of <= 100 k parameters at >= 90% of GSSC's kappa (pooled)",
         "",
@@ -470,9 +473,10 @@ def to_markdown(res):
         )
     lines += [
         "",
-        "Speed: torch "
+        "Speed (`braindecode_sleepkd.metrics.inference_speed`): torch "
         f"{env['torch_threads']} thread(s), batches of 8 sequences of "
-        f"{cfg['seq_len']} epochs, fastest of the repeats, on a loaded machine; "
+        f"{cfg['seq_len']} epochs (latency: one sequence), fastest of 3 repeats, "
+        "on a loaded machine; "
         "an 8-h night is 960 epochs of random input in batches of 8 sequences. "
         "Mean fit time per fold: "
         + ", ".join(f"{c} {t:.0f} s" for c, t in res["fit_seconds"].items())
