@@ -26,6 +26,7 @@ EXAMPLE_REQUIREMENTS = {
     "plot_export_onnx.py": ("braindecode_sleepkd.export", "onnx", "onnxruntime"),
     "plot_stage_a_night.py": (),
     "plot_distill_from_gssc.py": ("gssc",),
+    "plot_unscored_nights.py": (),
 }
 #: Examples written and tested elsewhere.
 TESTED_ELSEWHERE = {"plot_distill_from_yasa.py"}
