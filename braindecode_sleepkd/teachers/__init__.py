@@ -1,11 +1,14 @@
 """External teachers: pretrained scorers that give per-epoch probabilities."""
 
 from .base import ExternalTeacher, is_external_teacher
+from .gssc import GSSCTeacher, gssc_preprocess
 from .yasa import YASATeacher, map_windows_to_epochs, yasa_proba_to_labels
 
 __all__ = [
     "ExternalTeacher",
+    "GSSCTeacher",
     "YASATeacher",
+    "gssc_preprocess",
     "is_external_teacher",
     "map_windows_to_epochs",
     "yasa_proba_to_labels",
