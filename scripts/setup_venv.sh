@@ -28,6 +28,10 @@ PIP=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
 "${PIP[@]}" install --upgrade "pip>=24" 2>&1 | grep -v "is ignored" || true
 "${PIP[@]}" install -c requirements/constraints.txt "torch==2.13.0" 2>&1 | grep -v "is ignored" || true
 "${PIP[@]}" install -c requirements/constraints.txt -e ".[all]" 2>&1 | grep -v "is ignored" || true
+# GSSC (AGPL-3.0) is an optional extra of the package; the dev/CI environment
+# installs it so that the GSSC teacher's tests run (it is never imported by the
+# package unless a GSSCTeacher is built).
+"${PIP[@]}" install -c requirements/constraints.txt -e ".[gssc]" 2>&1 | grep -v "is ignored" || true
 
 "$VENV/bin/python" - <<'PY'
 import importlib.util
