@@ -9,7 +9,6 @@ from skorch.callbacks import (
     Callback,
     EpochTimer,
     PassthroughScoring,
-    PrintLog,
     ProgressBar,
 )
 from skorch.dataset import Dataset, unpack_data
@@ -26,6 +25,7 @@ from .distill.stage import DistillationStage
 from .distill.strategies import make_strategy
 from .inputs import as_sequences, check_fit_params, check_labels, check_teacher_proba
 from .models.sequence import check_signal
+from .printlog import PrintLog
 from .roles import build_role, check_models
 from .teachers import is_external_teacher
 
