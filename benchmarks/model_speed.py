@@ -137,8 +137,8 @@ def _table(result, n_threads, big):
         "",
         f"## {n_threads} thread(s)",
         "",
-        f"| family | role | params | ratio | size (MB) | MMACs/seq | latency b=1 (ms) "
-        f"| seq/s b={big} | speed-up b=1 | speed-up b={big} "
+        f"| family | role | params | ratio | size (MiB) | MMACs/seq "
+        f"| latency b=1 (ms) | epochs/s b={big} | speed-up b=1 | speed-up b={big} "
         f"| speed-up b={big} (fastest runs) |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -148,7 +148,7 @@ def _table(result, n_threads, big):
         lat = r["latency_s"]
         lines.append(
             f"| {r['family']} | {r['role']} | {r['n_params']:,} "
-            f"| {r['param_ratio']:.3f} | {r['size_mb']:.2f} | {r['macs'] / 1e6:.1f} "
+            f"| {r['param_ratio']:.3f} | {r['size_mib']:.2f} | {r['macs'] / 1e6:.1f} "
             f"| {lat * 1e3:.1f} | {r['throughput']:.1f} "
             f"| {r['speedup_latency']:.2f}x | {r['speedup_throughput']:.2f}x "
             f"| {r['speedup_throughput_best']:.2f}x |"

@@ -18,16 +18,15 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from braindecode_sleepkd.export import check_onnx, to_onnx
+from braindecode_sleepkd.metrics import n_parameters, time_calls
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -46,19 +45,8 @@ def _models(families, sfreq):
 
 
 def _time_pair(run_a, run_b, repeats, warmup=3):
-    for _ in range(warmup):
-        run_a()
-        run_b()
-    ta, tb = [], []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        run_a()
-        t1 = time.perf_counter()
-        run_b()
-        t2 = time.perf_counter()
-        ta.append(t1 - t0)
-        tb.append(t2 - t1)
-    return statistics.median(ta), statistics.median(tb)
+    t = time_calls({"a": run_a, "b": run_b}, n_repeats=repeats, n_warmup=warmup)
+    return float(np.median(t["a"])), float(np.median(t["b"]))
 
 
 def main(argv=None):
@@ -93,7 +81,7 @@ def main(argv=None):
         for name, model in _models(args.families, args.sfreq).items():
             model.eval()
             path = to_onnx(model, Path(tmp) / f"{name}.onnx")
-            n_params = sum(p.numel() for p in model.parameters())
+            n_params = n_parameters(model)
             for threads, batch in (
                 (t, b) for t in thread_counts for b in args.batch_sizes
             ):

@@ -23,7 +23,7 @@ import torch
 
 from braindecode_sleepkd import SleepKDClassifier, preset, simulate_sleep_eeg
 from braindecode_sleepkd.benchmark import data as bdata
-from braindecode_sleepkd.evaluation import sleep_scores
+from braindecode_sleepkd.metrics import n_parameters, scores
 
 STUDENT = dict(lstm_units=8, dropout=0.0)
 VARIANTS = {
@@ -76,7 +76,7 @@ def main(argv=None):
         **common,
     ).fit(Xtr, ytr)
     teacher = tfit.module_
-    rows = {"teacher": [sleep_scores(yte, tfit.predict(Xte))]}
+    rows = {"teacher": [scores(yte, tfit.predict(Xte))]}
     for name, params in VARIANTS.items():
         rows[name] = []
         for seed in args.seeds:
@@ -91,12 +91,12 @@ def main(argv=None):
                 **params,
                 **common,
             ).fit(Xtr, ytr)
-            rows[name].append(sleep_scores(yte, clf.predict(Xte)))
+            rows[name].append(scores(yte, clf.predict(Xte)))
             print(f"{name} seed {seed}: {rows[name][-1]['macro_f1']:.3f}", flush=True)
-        n_params = sum(p.numel() for p in clf.module_.parameters())
+        n_params = n_parameters(clf.module_)
 
-    def agg(scores, key):
-        vals = [s[key] for s in scores]
+    def agg(runs, key):
+        vals = [s[key] for s in runs]
         return 100 * float(np.mean(vals)), 100 * float(np.std(vals))
 
     command = "python " + " ".join([sys.argv[0], *(argv or sys.argv[1:])])
@@ -117,9 +117,9 @@ def main(argv=None):
         "| model / variant | macro-F1 (%) | kappa x100 |",
         "|---|---:|---:|",
     ]
-    for name, scores in rows.items():
-        f1, f1s = agg(scores, "macro_f1")
-        ka, kas = agg(scores, "kappa")
+    for name, runs in rows.items():
+        f1, f1s = agg(runs, "macro_f1")
+        ka, kas = agg(runs, "kappa")
         table.append(f"| {name} | {f1:.1f} ± {f1s:.1f} | {ka:.1f} ± {kas:.1f} |")
     table += [
         "",

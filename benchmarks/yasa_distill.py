@@ -37,11 +37,15 @@ from pathlib import Path
 import numpy as np
 import torch
 from braindecode.datasets import BaseConcatDataset
-from scipy import stats
-from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score
 
 from braindecode_sleepkd.datasets import load_sample, sequence_starts
 from braindecode_sleepkd.estimator import SleepKDClassifier
+from braindecode_sleepkd.metrics import (
+    inference_speed,
+    n_parameters,
+    paired_comparison,
+    scores,
+)
 from braindecode_sleepkd.teachers.yasa import YASATeacher
 
 CONDITIONS = ("scratch", "kd_yasa", "sleepkd_chain")
@@ -78,12 +82,8 @@ def parse_args(argv=None):
 
 
 def _metrics(y, pred):
-    return dict(
-        kappa=float(cohen_kappa_score(y, pred)),
-        accuracy=float(accuracy_score(y, pred)),
-        f1_macro=float(f1_score(y, pred, average="macro", labels=range(5))),
-        n_epochs=int(len(y)),
-    )
+    sc = scores(y, pred)
+    return {k: sc[k] for k in ("kappa", "accuracy", "macro_f1", "n_epochs")}
 
 
 def _window_proba(clf, windows, seq_len, seq_stride):
@@ -119,43 +119,16 @@ def _make_clf(condition, teacher, seed, args):
 
 
 def _paired(a, b, n_boot, seed=0):
-    """Mean of ``a - b`` with 95% t and bootstrap intervals and Wilcoxon p."""
-    d = np.asarray(a) - np.asarray(b)
-    n = len(d)
-    mean = float(d.mean())
-    sem = float(d.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
-    half = float(stats.t.ppf(0.975, n - 1) * sem) if n > 1 else float("nan")
-    rng = np.random.default_rng(seed)
-    boot = d[rng.integers(0, n, size=(n_boot, n))].mean(axis=1)
-    try:
-        p = float(stats.wilcoxon(d).pvalue)
-    except ValueError:
-        p = float("nan")
-    return dict(
-        n=n,
-        diffs=d.tolist(),
-        mean=mean,
-        t_ci95=[mean - half, mean + half],
-        boot_ci95=np.percentile(boot, [2.5, 97.5]).tolist(),
-        wilcoxon_p=p,
-        n_positive=int((d > 0).sum()),
-    )
+    """Paired comparison of ``a`` and ``b`` (95% t and bootstrap), with the diffs."""
+    diffs = (np.asarray(a) - np.asarray(b)).tolist()
+    return dict(paired_comparison(a, b, n_boot=n_boot, seed=seed), diffs=diffs)
 
 
 def _throughput(model, n_times, seq_len, n_seq=8, n_repeats=5):
-    """Student epochs per second on CPU (batch of ``n_seq`` sequences)."""
-    model = model.cpu().eval()
-    x = torch.randn(
-        n_seq, seq_len, 1, n_times, generator=torch.Generator().manual_seed(0)
-    )
-    times = []
-    with torch.no_grad():
-        model(x)  # warm-up
-        for _ in range(n_repeats):
-            t0 = time.perf_counter()
-            model(x)
-            times.append(time.perf_counter() - t0)
-    return float(n_seq * seq_len / np.median(times))
+    """Student epochs per second on CPU (batch of ``n_seq`` sequences, median)."""
+    x = torch.randn(1, seq_len, 1, n_times, generator=torch.Generator().manual_seed(0))
+    speed = inference_speed({"s": model.cpu()}, x, (n_seq,), n_repeats=n_repeats)
+    return speed["s"][n_seq]["epochs_per_s"]
 
 
 def run(args):
@@ -230,7 +203,7 @@ def run(args):
                 if student_info is None:
                     student = clf.student_
                     student_info = dict(
-                        n_params=int(sum(p.numel() for p in student.parameters())),
+                        n_params=n_parameters(student),
                         lstm_units=args.student_lstm_units,
                     )
 
@@ -309,8 +282,8 @@ def run(args):
     )
 
 
-def _fmt_ci(ci):
-    return f"[{ci[0]:+.3f}, {ci[1]:+.3f}]"
+def _fmt_ci(low, high):
+    return f"[{low:+.3f}, {high:+.3f}]"
 
 
 def to_markdown(res):
@@ -377,8 +350,9 @@ def to_markdown(res):
     ]
     for name, p in res["paired_kappa"].items():
         lines.append(
-            f"| {name} | {p['n']} | {p['mean']:+.3f} | {_fmt_ci(p['t_ci95'])} | "
-            f"{_fmt_ci(p['boot_ci95'])} | {p['wilcoxon_p']:.3f} | "
+            f"| {name} | {p['n']} | {p['mean_diff']:+.3f} | "
+            f"{_fmt_ci(p['ci_low'], p['ci_high'])} | "
+            f"{_fmt_ci(p['boot_low'], p['boot_high'])} | {p['p_wilcoxon']:.3f} | "
             f"{p['n_positive']}/{p['n']} |"
         )
     lines += [

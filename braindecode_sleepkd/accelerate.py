@@ -130,10 +130,8 @@ class AcceleratedSleepKDClassifier(AccelerateMixin, SleepKDClassifier):
         """One step: the distillation stage's loss, ``accelerator.backward``."""
         self.distiller_.train(True)
         x, index, yi = self.split_batch(batch)
-        if self.augmentation is not None:
-            x = self.augmentation(x)
         with self.accelerator.autocast():
             y_pred = self.distiller_(x, yi, index)
             loss = self.get_loss(y_pred, yi, X=x, training=True)
         self.accelerator.backward(loss)
-        return {"loss": loss, "y_pred": y_pred[0].logits}
+        return self._step(loss, y_pred)

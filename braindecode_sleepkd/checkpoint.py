@@ -205,7 +205,7 @@ class StageStore:
             "alignments": stage.alignments.state_dict(),
             "history": net.history_.to_list(),
             "optimizer": net.optimizer_.state_dict(),
-            "random": _random_states(net.strategy_.generators()),
+            "random": _random_states(stage.generators()),
             "budget": int(budget),
         }
         self._write(self.path(learner, partial=not finished), state)
@@ -247,6 +247,6 @@ class StageStore:
             stage.alignments.load_state_dict(state["alignments"])
             net.history_ = History(state["history"])
             net.optimizer_.load_state_dict(state["optimizer"])
-            _set_random_states(state["random"], net.strategy_.generators())
+            _set_random_states(state["random"], stage.generators())
             return status, len(net.history_)
         return None, 0

@@ -5,40 +5,35 @@ import warnings
 import numpy as np
 import torch
 from skorch import NeuralNetClassifier
-from skorch.callbacks import (
-    Callback,
-    EpochTimer,
-    PassthroughScoring,
-    ProgressBar,
-)
 from skorch.dataset import Dataset, unpack_data
 from skorch.exceptions import NotInitializedError
 from skorch.history import History
 from skorch.utils import to_tensor
 from torch import nn
 
+from .callbacks import lr_scheduler, stage_callbacks
 from .checkpoint import StageStore, data_fingerprint, describe_params
-from .constants import ROLES
+from .constants import ROLES, UNLABELLED
+from .distill.diagnostics import gradient_shares, hard_targets
 from .distill.guides import StoredOutputs
 from .distill.losses import HardCELoss
+from .distill.recipes import recipe_settings, recipe_views
 from .distill.stage import DistillationStage
 from .distill.strategies import make_strategy
-from .inputs import as_sequences, check_fit_params, check_labels, check_teacher_proba
+from .inputs import (
+    add_unlabelled,
+    as_sequences,
+    check_fit_params,
+    check_labels,
+    check_teacher_proba,
+)
 from .models.sequence import check_signal
-from .printlog import PrintLog
 from .roles import build_role, check_models
 from .teachers import is_external_teacher
 
 _STAGE_SEED_OFFSET = {"teacher": 0, "assistant": 1000, "student": 2000}
 #: Parameters that can change on a fitted estimator without unfitting it.
 _KEEPS_FIT = ("verbose", "batch_size", "checkpoint_dir", "cache_max_gb", "device")
-
-
-class _SaveEpoch(Callback):
-    """Checkpoint the running stage after every epoch (after all scores)."""
-
-    def on_epoch_end(self, net, **kwargs):
-        net.save_stage_(finished=False)
 
 
 class SleepKDClassifier(NeuralNetClassifier):
@@ -64,11 +59,15 @@ class SleepKDClassifier(NeuralNetClassifier):
     strategy : str, default="sleepkd"
         Distillation method: one of :func:`~braindecode_sleepkd.distill.strategies`.
         Method parameters are set as ``strategy__<name>``.
-    alpha_epoch, beta_seq, gamma_soft, delta_hard : float, default=0.3, 0.2, 0.4, 0.1
+    recipe : {"paper", "authors", "function_matching"}, default="paper"
+        Fills in every loss setting left at None (weights, temperature, feature
+        normalisation and alignment, consistent views); see
+        :data:`~braindecode_sleepkd.distill.recipes.RECIPES` for each one's source.
+    alpha_epoch, beta_seq, gamma_soft, delta_hard : float | None, default=None
         Weights of the epoch-feature, sequence-feature, soft (KL) and hard (CE)
-        terms; the paper's values are the defaults.
-    temperature : float, default=1.0
-        Softmax temperature of the soft term.
+        terms (None: the recipe's; the paper's are 0.3, 0.2, 0.4, 0.1).
+    temperature : float | None, default=None
+        Softmax temperature of the soft term (None: the recipe's, 1).
     ablation : str | None, default=None
         SleepKD ablation: ``"no_epoch"``, ``"no_seq"``, ``"no_soft"``,
         ``"no_hard"`` or ``"no_assistant"``.
@@ -90,8 +89,20 @@ class SleepKDClassifier(NeuralNetClassifier):
         augmented) instead of at every batch.
     cache_max_gb : float, default=4.0
         Largest cache allowed; above it the guides run live.
-    augmentation : callable | None, default=None
-        Applied to each training batch ``x`` (a tensor); disables the cache.
+    augmentation : ConsistentViews | callable | None, default=None
+        A :class:`~braindecode_sleepkd.distill.ConsistentViews` policy (each
+        distillation batch shifted, scaled and mixed; the live guides see the
+        same view and the targets follow it), or any callable ``x -> x``
+        applied to every training batch. Either disables the cache. None: the
+        recipe's views (``"function_matching"``) or none.
+    lr_schedule : {None, "cosine", "onecycle"}, default=None
+        Learning-rate schedule of each stage over its epoch budget (skorch's
+        ``LRScheduler``).
+    diagnostics : bool, default=True
+        Record each loss term's share of the gradient norm on the learner
+        (``grad_share_<term>``, on the first batch of every epoch) in the
+        history, beside ``*_acc``, ``*_kappa`` and ``*_agreement`` (the share
+        of epochs where the learner agrees with its guide).
     checkpoint_dir : str | Path | None, default=None
         Save each finished stage and every epoch of a running one in a
         sub-folder per distinct fit (parameters and data); a later ``fit`` of
@@ -136,12 +147,13 @@ class SleepKDClassifier(NeuralNetClassifier):
         student=None,
         *,
         strategy="sleepkd",
-        alpha_epoch=0.3,
-        beta_seq=0.2,
-        gamma_soft=0.4,
-        delta_hard=0.1,
-        temperature=1.0,
+        alpha_epoch=None,
+        beta_seq=None,
+        gamma_soft=None,
+        delta_hard=None,
+        temperature=None,
         ablation=None,
+        recipe="paper",
         teacher_pretrained=False,
         teacher_max_epochs=None,
         assistant_max_epochs=None,
@@ -152,6 +164,8 @@ class SleepKDClassifier(NeuralNetClassifier):
         cache_teacher=True,
         cache_max_gb=4.0,
         augmentation=None,
+        lr_schedule=None,
+        diagnostics=True,
         checkpoint_dir=None,
         random_state=None,
         criterion=HardCELoss,
@@ -170,7 +184,7 @@ class SleepKDClassifier(NeuralNetClassifier):
         self.alpha_epoch, self.beta_seq = alpha_epoch, beta_seq
         self.gamma_soft, self.delta_hard = gamma_soft, delta_hard
         self.temperature = temperature
-        self.ablation = ablation
+        self.ablation, self.recipe = ablation, recipe
         self.teacher_pretrained = teacher_pretrained
         self.teacher_max_epochs = teacher_max_epochs
         self.assistant_max_epochs = assistant_max_epochs
@@ -178,7 +192,8 @@ class SleepKDClassifier(NeuralNetClassifier):
         self.sfreq = sfreq
         self.n_classes = n_classes
         self.cache_teacher, self.cache_max_gb = cache_teacher, cache_max_gb
-        self.augmentation = augmentation
+        self.augmentation, self.lr_schedule = augmentation, lr_schedule
+        self.diagnostics = diagnostics
         self.checkpoint_dir = checkpoint_dir
         self.random_state = random_state
         super().__init__(
@@ -200,24 +215,13 @@ class SleepKDClassifier(NeuralNetClassifier):
     @property
     def _default_callbacks(self):
         stage = getattr(self, "distiller_", None)
-        names = ["acc", *(f"loss_{t}" for t in stage.term_names())] if stage else []
-        callbacks = [
-            ("epoch_timer", EpochTimer()),
-            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
-            ("valid_loss", PassthroughScoring(name="valid_loss")),
-        ]
-        for prefix in ("train", "valid"):
-            callbacks += [
-                (
-                    f"{prefix}_{n}",
-                    PassthroughScoring(f"{prefix}_{n}", None, prefix == "train"),
-                )
-                for n in names
-            ]
-        callbacks += [("save_epoch", _SaveEpoch()), ("print_log", PrintLog())]
-        if self.verbose >= 2:
-            callbacks.insert(1, ("progress_bar", ProgressBar()))
-        return callbacks
+        if stage is None:
+            return stage_callbacks((), self.n_classes, self.verbose)
+        n_batches = -(-self._n_train // self.batch_size)
+        scheduler = lr_scheduler(self.lr_schedule, self._budget, self.lr, n_batches)
+        return stage_callbacks(
+            stage.term_names(), self.n_classes, self.verbose, scheduler
+        )
 
     def set_params(self, **params):
         """Set parameters; changing a model-shaping one unfits the estimator."""
@@ -262,19 +266,14 @@ class SleepKDClassifier(NeuralNetClassifier):
     def initialize_criterion(self):
         """Build the hard-label criterion and the distillation strategy."""
         super().initialize_criterion()
-        params = dict(
-            alpha_epoch=self.alpha_epoch,
-            beta_seq=self.beta_seq,
-            gamma_soft=self.gamma_soft,
-            delta_hard=self.delta_hard,
-            temperature=self.temperature,
-            seed=0 if self.random_state is None else self.random_state,
-        )
+        names = ("alpha_epoch", "beta_seq", "gamma_soft", "delta_hard", "temperature")
+        shared = recipe_settings(self.recipe, **{k: getattr(self, k) for k in names})
+        shared["seed"] = 0 if self.random_state is None else self.random_state
         ablation = None if self.ablation == "no_assistant" else self.ablation
         self.strategy_ = make_strategy(
             self.strategy,
             ablation=ablation,
-            shared=params,
+            shared=shared,
             **self.get_params_for("strategy"),
         )
         return self
@@ -299,13 +298,18 @@ class SleepKDClassifier(NeuralNetClassifier):
             return X
         return Dataset({"x": X, "index": np.arange(len(X))}, y)
 
-    def _prepare(self, X, y, groups):
+    def _prepare(self, X, y, groups, unlabelled):
         X, y, groups, sfreq = as_sequences(
             X, y, self.seq_len, self.seq_stride, groups=groups, return_sfreq=True
         )
         if y is None:
             raise ValueError("y is required: labels of shape (n_seq, seq_len).")
         y = check_labels(y, len(X), self.n_classes)
+        self.n_unlabelled_ = 0
+        if unlabelled is not None:
+            X, y, groups, self.n_unlabelled_ = add_unlabelled(
+                X, y, groups, unlabelled, self.seq_len, self.seq_stride
+            )
         first = torch.as_tensor(np.asarray(X[0]))[None]
         check_signal(first)
         self.signal_ = check_fit_params(self, first.shape, sfreq)
@@ -323,7 +327,9 @@ class SleepKDClassifier(NeuralNetClassifier):
         return bool(getattr(self, "fitted_", False))
 
     # ---------------------------------------------------------------- fitting
-    def fit(self, X, y=None, groups=None, teacher_proba=None, **fit_params):
+    def fit(
+        self, X, y=None, groups=None, teacher_proba=None, unlabelled=None, **fit_params
+    ):
         """Train teacher, assistant and student in turn.
 
         Parameters
@@ -343,6 +349,12 @@ class SleepKDClassifier(NeuralNetClassifier):
             the output-level terms apply where it guides. With ``teacher`` an
             external scorer (``is_external_teacher = True`` and
             ``predict_proba(X, seq_len, seq_stride)``) they are taken from it.
+            With ``unlabelled``, they cover ``X`` then ``unlabelled``.
+        unlabelled : array-like | braindecode windows dataset | None
+            Unscored sequences (or windows, e.g. nights without a hypnogram),
+            appended to ``X`` with labels -1; labels of -1 in ``y`` mark
+            unscored epochs too. They get only the distillation terms, in every
+            stage with a guide; the teacher stage and the hard term skip them.
         **fit_params
             Passed to ``train_split``.
 
@@ -356,10 +368,16 @@ class SleepKDClassifier(NeuralNetClassifier):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
             raise ValueError(f"n_classes must be a whole number >= 2, got {n!r}.")
         if teacher_proba is None and is_external_teacher(self.teacher):
-            teacher_proba = self.teacher.predict_proba(
-                X, seq_len=self.seq_len, seq_stride=self.seq_stride
+            teacher_proba = np.concatenate(
+                [
+                    self.teacher.predict_proba(
+                        data, seq_len=self.seq_len, seq_stride=self.seq_stride
+                    )
+                    for data in (X, unlabelled)
+                    if data is not None
+                ]
             )
-        X, y, groups = self._prepare(X, y, groups)
+        X, y, groups = self._prepare(X, y, groups, unlabelled)
         external = {}
         if teacher_proba is not None:
             proba = check_teacher_proba(teacher_proba, y.shape[:2], self.n_classes)
@@ -374,6 +392,7 @@ class SleepKDClassifier(NeuralNetClassifier):
         check_models(self.models_(), x0.to(self.device), self.n_classes, self.signal_)
         has_assistant = self.assistant_ is not None and self.ablation != "no_assistant"
         links = self.strategy_.links(has_assistant)
+        self._y = y
         self._check_links(links, external)
         store = StageStore(
             self.checkpoint_dir,
@@ -420,6 +439,14 @@ class SleepKDClassifier(NeuralNetClassifier):
                     f"The {role} is needed by strategy {self.strategy!r} but none "
                     "was given (pass a model, or teacher_proba= for the teacher)."
                 )
+        trained = {link.learner for link in links if not link.guides}
+        trained -= {"teacher"} if (self.teacher_pretrained or external) else set()
+        if trained and not (self._y != UNLABELLED).any():
+            raise ValueError(
+                f"Every epoch is unscored (label -1) but the {', '.join(trained)} "
+                "learns from labels alone; give some scored epochs, or a "
+                "pretrained teacher."
+            )
         weights = self.strategy_.weights()
         if any(link.guides for link in links) and not any(weights.values()):
             raise ValueError(
@@ -444,20 +471,26 @@ class SleepKDClassifier(NeuralNetClassifier):
         for model in models.values():
             if model is not None:
                 model.eval()
-        stage = DistillationStage(self.module_, guides, self.strategy_, self.criterion_)
+        views = self.augmentation
+        if views is None:
+            views = recipe_views(self.recipe, self.n_classes, self.random_state)
+        stage = DistillationStage(
+            self.module_, guides, self.strategy_, self.criterion_, views
+        )
         # not a skorch-managed module: set past skorch's attribute check
         object.__setattr__(self, "distiller_", stage.to(self.device))
         x0 = torch.as_tensor(np.asarray(dataset.X["x"][0]), dtype=torch.float32)
         self.alignments_[learner] = stage.build_alignments(x0[None].to(self.device))
         self.initialize_optimizer()
         self.history_ = History()
-        self._initialize_callbacks()
         self._store, self._budget = store, self._stage_epochs(learner)
+        self._n_train = len(dataset)
+        self._initialize_callbacks()
         status, done = store.load(learner, stage, self, self._budget)
         if status == "finished":
             self.stages_.append(f"{learner}: loaded from {store.path(learner)}")
             return self._finish_stage(learner)
-        if self.cache_teacher and self.augmentation is None:
+        if self.cache_teacher and views is None:
             stage.build_cache(dataset.X["x"], self.batch_size, self.cache_max_gb)
         if self.verbose:
             print(f"== stage {learner} ({self._budget} epochs) ==")
@@ -517,29 +550,24 @@ class SleepKDClassifier(NeuralNetClassifier):
         return x, index, yi
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        """Sum of the stage's weighted terms; logs each term and the accuracy.
-
-        ``y_pred`` is ``(outputs, terms)`` as returned by the stage.
-        """
-        out, terms = y_pred
+        """Sum of the stage's weighted terms (``y_pred``: a ``StageOutput``)."""
         prefix = "train" if training else "valid"
-        for name, value in terms.items():
+        for name, value in y_pred.terms.items():
             self.history.record_batch(f"{prefix}_loss_{name}", float(value.detach()))
-        hard_y = y_true if y_true.ndim == 2 else y_true.argmax(-1)
-        correct = (out.logits.argmax(-1) == hard_y).float().mean()
-        self.history.record_batch(f"{prefix}_acc", float(correct))
-        return sum(terms.values())
+        return sum(y_pred.terms.values())
 
     def train_step_single(self, batch, **fit_params):
         """One optimisation step of the current learner."""
         self.distiller_.train(True)
         x, index, yi = self.split_batch(batch)
-        if self.augmentation is not None:
-            x = self.augmentation(x)
         y_pred = self.distiller_(x, yi, index)
         loss = self.get_loss(y_pred, yi, X=x, training=True)
+        if self.diagnostics and len(self.history[-1]["batches"]) == 1:
+            params = [p for _, p in self.get_all_learnable_params()]
+            for name, share in gradient_shares(y_pred.terms, params).items():
+                self.history.record(f"grad_share_{name}", share)
         loss.backward()
-        return {"loss": loss, "y_pred": y_pred[0].logits}
+        return self._step(loss, y_pred)
 
     def validation_step(self, batch, **fit_params):
         """Loss of the current learner on a validation batch."""
@@ -548,7 +576,16 @@ class SleepKDClassifier(NeuralNetClassifier):
         with torch.no_grad():
             y_pred = self.distiller_(x, yi, index)
             loss = self.get_loss(y_pred, yi, X=x, training=False)
-        return {"loss": loss, "y_pred": y_pred[0].logits}
+        return self._step(loss, y_pred)
+
+    @staticmethod
+    def _step(loss, y_pred):
+        return {
+            "loss": loss,
+            "y_pred": y_pred.out.logits,
+            "guide_logits": y_pred.guide_logits,
+            "targets": y_pred.targets,
+        }
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         """Record the stage's name in the history."""
@@ -582,7 +619,8 @@ class SleepKDClassifier(NeuralNetClassifier):
         X, y, _ = as_sequences(X, y, self.seq_len, self.seq_stride)
         if y is None:
             raise ValueError("score needs labels y of shape (n_seq, seq_len).")
-        y = check_labels(y, len(X), self.n_classes)
-        if y.ndim == 3:
-            y = y.argmax(-1)
-        return float((self.predict(X) == y).mean())
+        y = hard_targets(check_labels(y, len(X), self.n_classes)).numpy()
+        scored = y != UNLABELLED
+        if not scored.any():
+            raise ValueError("score needs scored epochs; every label is -1.")
+        return float((self.predict(X).reshape(-1) == y)[scored].mean())

@@ -1,93 +1,22 @@
-"""Sleep-staging scores and model cost reports (size, MACs, CPU latency).
+"""Cost reports of models: parameters, size, multiply-accumulates, CPU speed.
 
-Costs are measured in eval mode under :func:`torch.inference_mode` on the
-current device (CPU); timings use ``time.perf_counter`` and report medians.
+Built on :mod:`braindecode_sleepkd.metrics` (size in MiB, timing with
+:func:`~braindecode_sleepkd.metrics.inference_speed`): costs are measured in eval
+mode under :func:`torch.inference_mode` on the current device (CPU).
 """
 
-import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
-from sklearn import metrics
 from torch import nn
 
-STAGES = ("W", "N1", "N2", "N3", "REM")
+from .metrics import inference_speed, n_parameters, size_mib
 
 
 # --------------------------------------------------------------------------
-# classification scores
+# multiply-accumulates
 # --------------------------------------------------------------------------
-def sleep_scores(y_true, y_pred, n_classes=5, class_names=None):
-    """Accuracy, macro-F1, Cohen's kappa, per-class F1 and confusion matrix.
-
-    Parameters
-    ----------
-    y_true, y_pred : array-like of int
-        Stage labels of any shape, e.g. ``(n_seq, seq_len)``; flattened.
-    n_classes : int, default=5
-        Number of stages (labels ``0 .. n_classes - 1``).
-    class_names : sequence of str | None, default=None
-        Names of the classes; ``("W", "N1", "N2", "N3", "REM")`` for 5 classes,
-        else ``"0", "1", ...``.
-
-    Returns
-    -------
-    dict
-        ``accuracy``; ``macro_f1`` (over the classes present in ``y_true`` or
-        ``y_pred``, scikit-learn's default); ``macro_f1_all`` (over all
-        ``n_classes``, absent classes scoring 0); ``kappa`` (Cohen's);
-        ``per_class_f1`` (``{name: f1}`` over all classes); ``confusion_matrix``
-        (``n_classes x n_classes`` array, rows = true stage); ``n_samples``.
-    """
-    y_true = np.asarray(y_true).ravel()
-    y_pred = np.asarray(y_pred).ravel()
-    if y_true.shape != y_pred.shape:
-        raise ValueError(
-            f"y_true and y_pred hold {y_true.size} and {y_pred.size} labels."
-        )
-    if class_names is None:
-        class_names = (
-            STAGES if n_classes == 5 else tuple(str(i) for i in range(n_classes))
-        )
-    if len(class_names) != n_classes:
-        raise ValueError(f"Expected {n_classes} class names, got {len(class_names)}.")
-    labels = np.arange(n_classes)
-    per_class = metrics.f1_score(
-        y_true, y_pred, labels=labels, average=None, zero_division=0
-    )
-    return {
-        "accuracy": float(metrics.accuracy_score(y_true, y_pred)),
-        "macro_f1": float(
-            metrics.f1_score(y_true, y_pred, average="macro", zero_division=0)
-        ),
-        "macro_f1_all": float(per_class.mean()),
-        "kappa": float(metrics.cohen_kappa_score(y_true, y_pred)),
-        "per_class_f1": {
-            name: float(f) for name, f in zip(class_names, per_class, strict=True)
-        },
-        "confusion_matrix": metrics.confusion_matrix(y_true, y_pred, labels=labels),
-        "n_samples": int(y_true.size),
-    }
-
-
-# --------------------------------------------------------------------------
-# model cost
-# --------------------------------------------------------------------------
-def count_params(model, trainable_only=False):
-    """Number of parameters (all, or only those with ``requires_grad``)."""
-    return sum(
-        p.numel() for p in model.parameters() if p.requires_grad or not trainable_only
-    )
-
-
-def model_size_mb(model):
-    """Size in MB (10**6 bytes) of the parameters and buffers stored as float32."""
-    n = sum(p.numel() for p in model.parameters())
-    n += sum(b.numel() for b in model.buffers() if b.is_floating_point())
-    return n * 4 / 1e6
-
-
 def _rnn_macs(module, inp, out):
     x = inp[0]
     if module.batch_first:
@@ -146,47 +75,6 @@ def count_macs(model, x):
     return counter[0] // x.shape[0]
 
 
-def _batch(x, batch_size):
-    return x[:1].expand(batch_size, *x.shape[1:]).contiguous()
-
-
-def _time_once(model, xb):
-    start = time.perf_counter()
-    model(xb)
-    return time.perf_counter() - start
-
-
-def _timings(models, x, batch_sizes, n_repeats, n_warmup):
-    """``{name: {batch_size: (median, min) seconds}}``, models interleaved.
-
-    Models are timed round-robin so that a busy machine slows all of them alike.
-    """
-    times = {name: {b: [] for b in batch_sizes} for name in models}
-    flags = {
-        name: [(m, m.training) for m in mod.modules()] for name, mod in models.items()
-    }
-    try:
-        for model in models.values():
-            model.eval()
-        with torch.inference_mode():
-            for b in batch_sizes:
-                xb = _batch(x, b)
-                for model in models.values():
-                    for _ in range(n_warmup):
-                        model(xb)
-                for _ in range(n_repeats):
-                    for name, model in models.items():
-                        times[name][b].append(_time_once(model, xb))
-    finally:
-        for pairs in flags.values():
-            for m, was_training in pairs:
-                m.training = was_training
-    return {
-        name: {b: (float(np.median(t)), float(np.min(t))) for b, t in per_b.items()}
-        for name, per_b in times.items()
-    }
-
-
 @dataclass
 class ModelReport:
     """Cost of one model on inputs of one shape.
@@ -195,8 +83,9 @@ class ModelReport:
     ----------
     n_params : int
         Number of parameters.
-    size_mb : float
-        float32 size of parameters and buffers in MB (10**6 bytes).
+    size_mib : float
+        Size of parameters and buffers in MiB (2**20 bytes), see
+        :func:`~braindecode_sleepkd.metrics.size_mib`.
     macs : int | None
         Multiply-accumulates per sequence (see :func:`count_macs`).
     seq_len : int
@@ -204,7 +93,7 @@ class ModelReport:
     latency_s : float | None
         Median seconds to process one sequence at batch size 1.
     throughput : float | None
-        Sequences per second at the largest batch size timed.
+        30-s epochs per second at the largest batch size timed (median).
     batch_seconds : dict
         Median seconds per batch, ``{batch_size: seconds}``.
     best_batch_seconds : dict
@@ -215,7 +104,7 @@ class ModelReport:
     """
 
     n_params: int
-    size_mb: float
+    size_mib: float
     macs: int | None
     seq_len: int
     latency_s: float | None
@@ -232,25 +121,30 @@ class ModelReport:
         return out
 
 
-def _report(model, x, timing, batch_sizes, macs):
-    seconds = {b: t[0] for b, t in timing.items()}
-    latency = seconds.get(1) if 1 in batch_sizes else None
+def _speed(models, x, batch_sizes, n_repeats, n_warmup):
+    if not batch_sizes:
+        return {name: {} for name in models}
+    return inference_speed(models, x, batch_sizes, n_repeats, n_warmup)
+
+
+def _report(model, x, speed, batch_sizes, macs):
+    seconds = {b: s["median_s"] for b, s in speed.items()}
     big = max(batch_sizes) if batch_sizes else None
     return ModelReport(
-        n_params=count_params(model),
-        size_mb=model_size_mb(model),
+        n_params=n_parameters(model),
+        size_mib=size_mib(model),
         macs=count_macs(model, x[:1]) if macs else None,
         seq_len=int(x.shape[1]),
-        latency_s=latency,
-        throughput=(big / seconds[big]) if big else None,
+        latency_s=seconds.get(1),
+        throughput=speed[big]["epochs_per_s"] if big else None,
         batch_seconds=seconds,
-        best_batch_seconds={b: t[1] for b, t in timing.items()},
+        best_batch_seconds={b: s["best_s"] for b, s in speed.items()},
         n_threads=torch.get_num_threads(),
     )
 
 
 def model_report(model, x, n_repeats=10, batch_sizes=(1, 64), n_warmup=2, macs=True):
-    """Parameters, size, MACs, CPU latency and throughput of ``model``.
+    """Parameters, size (MiB), MACs, CPU latency and throughput of ``model``.
 
     Parameters
     ----------
@@ -273,8 +167,9 @@ def model_report(model, x, n_repeats=10, batch_sizes=(1, 64), n_warmup=2, macs=T
     ModelReport
         Use ``.as_dict()`` for a plain dict.
     """
-    seconds = _timings({"m": model}, x, tuple(batch_sizes), n_repeats, n_warmup)["m"]
-    return _report(model, x, seconds, tuple(batch_sizes), macs)
+    batch_sizes = tuple(batch_sizes)
+    speed = _speed({"m": model}, x, batch_sizes, n_repeats, n_warmup)["m"]
+    return _report(model, x, speed, batch_sizes, macs)
 
 
 def compare_models(
@@ -312,10 +207,8 @@ def compare_models(
     if reference not in models:
         raise ValueError(f"reference {reference!r} is not one of {list(models)}.")
     batch_sizes = tuple(batch_sizes)
-    seconds = _timings(models, x, batch_sizes, n_repeats, n_warmup)
-    reports = {
-        n: _report(m, x, seconds[n], batch_sizes, True) for n, m in models.items()
-    }
+    speed = _speed(models, x, batch_sizes, n_repeats, n_warmup)
+    reports = {n: _report(m, x, speed[n], batch_sizes, True) for n, m in models.items()}
     ref = reports[reference]
     out = {}
     for name, rep in reports.items():

@@ -6,6 +6,8 @@ from skorch.dataset import Dataset
 from skorch.helper import SliceDataset
 from torch.utils.data import Subset
 
+from .constants import UNLABELLED
+
 
 def _is_windows_dataset(X):
     return hasattr(X, "datasets") and hasattr(X, "description")
@@ -161,13 +163,55 @@ def check_labels(y, n_seq, n_classes):
                 "(n_seq, seq_len, n_classes) for soft targets."
             )
     y = y.astype(np.int64)
-    bad = np.unique(y[(y < 0) | (y >= n_classes)])
+    bad = np.unique(y[(y < UNLABELLED) | (y >= n_classes)])
     if bad.size:
         raise ValueError(
-            f"Labels outside 0..{n_classes - 1}: {bad.tolist()} "
-            f"({int(np.isin(y, bad).sum())} epochs). Map or drop them first."
+            f"Labels outside 0..{n_classes - 1} (or {UNLABELLED} for an unscored "
+            f"epoch): {bad.tolist()} ({int(np.isin(y, bad).sum())} epochs). Map or "
+            "drop them first."
         )
     return y
+
+
+def add_unlabelled(X, y, groups, unlabelled, seq_len, stride=None):
+    """Append unscored sequences to ``(X, y, groups)`` with labels -1.
+
+    Parameters
+    ----------
+    X, y, groups : numpy.ndarray | None
+        Checked sequences, labels ``(n_seq, seq_len)`` and subjects.
+    unlabelled : array-like | braindecode windows dataset
+        Sequences ``(n_u, seq_len, n_chans, n_times)`` or windows (their labels,
+        if any, are ignored).
+    seq_len, stride : int
+        Used for windows only.
+
+    Returns
+    -------
+    X, y, groups, n_unlabelled
+
+    Raises
+    ------
+    ValueError
+        When the unscored sequences' shape differs from ``X``'s, or ``y`` holds
+        probabilities (unscored epochs need integer labels).
+    """
+    Xu, _, gu = as_sequences(unlabelled, None, seq_len, stride)
+    Xu = np.asarray(Xu, dtype=np.float32)
+    if Xu.shape[1:] != np.shape(X)[1:]:
+        raise ValueError(
+            f"unlabelled sequences have shape {Xu.shape[1:]} per item but X has "
+            f"{np.shape(X)[1:]}; cut both with the same seq_len and sampling rate."
+        )
+    if y.ndim != 2:
+        raise ValueError(
+            "unlabelled= needs integer labels y (n_seq, seq_len), not probabilities."
+        )
+    yu = np.full(Xu.shape[:2], UNLABELLED, dtype=y.dtype)
+    if groups is not None:
+        gu = np.asarray(["unlabelled"] * len(Xu) if gu is None else gu, dtype=object)
+        groups = np.concatenate([np.asarray(groups, dtype=object), gu])
+    return np.concatenate([np.asarray(X), Xu]), np.concatenate([y, yu]), groups, len(Xu)
 
 
 def check_teacher_proba(proba, shape, n_classes):

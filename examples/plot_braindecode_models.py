@@ -23,8 +23,8 @@ from torch import nn
 
 from braindecode_sleepkd.datasets import load_sample, make_sequences
 from braindecode_sleepkd.estimator import SleepKDClassifier
+from braindecode_sleepkd.metrics import macro_f1, n_parameters
 from braindecode_sleepkd.models import from_braindecode, make_sleep_model
-from braindecode_sleepkd.scoring import sequence_f1_macro
 
 QUICK = os.environ.get("SLEEPKD_EXAMPLES_QUICK") == "1"
 MAX_EPOCHS = 1 if QUICK else 12
@@ -82,7 +82,7 @@ student = make_sleep_model(
     encoder, n_chans, n_times, sfreq=SFREQ, sequence_learner="gru", units=8
 )
 for name, model in (("teacher", teacher), ("student", student)):
-    print(f"{name}: {sum(p.numel() for p in model.parameters()):,} parameters")
+    print(f"{name}: {n_parameters(model):,} parameters")
 
 # %%
 # Distil
@@ -110,10 +110,10 @@ print(clf.stages_)
 print("alignments of the student:", clf.alignments_["student"])
 
 f1 = {
-    "teacher (Chambon)": sequence_f1_macro(
+    "teacher (Chambon)": macro_f1(
         y[test], clf.teacher_(torch.as_tensor(X[test])).argmax(-1).numpy()
     ),
-    "student (ours)": sequence_f1_macro(y[test], clf.predict(X[test])),
+    "student (ours)": macro_f1(y[test], clf.predict(X[test])),
 }
 print(f1)
 

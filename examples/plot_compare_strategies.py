@@ -28,9 +28,9 @@ import torch
 
 from braindecode_sleepkd.datasets import load_sample, make_sequences
 from braindecode_sleepkd.estimator import SleepKDClassifier
+from braindecode_sleepkd.metrics import macro_f1
 from braindecode_sleepkd.models import SalientKD
 from braindecode_sleepkd.preprocessing import EpochScaler
-from braindecode_sleepkd.scoring import sequence_f1_macro
 
 QUICK = os.environ.get("SLEEPKD_EXAMPLES_QUICK") == "1"
 MAX_EPOCHS = 1 if QUICK else 15
@@ -86,7 +86,7 @@ teacher_fit = SleepKDClassifier(
 )
 teacher_fit.fit(X_train, y_train)
 teacher = teacher_fit.module_
-scores = {"teacher": sequence_f1_macro(y_test, teacher_fit.predict(X_test))}
+scores = {"teacher": macro_f1(y_test, teacher_fit.predict(X_test))}
 
 # %%
 # The student, three ways
@@ -108,7 +108,7 @@ for strategy in ("scratch", "kd", "sleepkd"):
         **common,
     )
     clf.fit(X_train, y_train)
-    scores[f"student\n{strategy}"] = sequence_f1_macro(y_test, clf.predict(X_test))
+    scores[f"student\n{strategy}"] = macro_f1(y_test, clf.predict(X_test))
     print(f"{strategy:>8}: stages {clf.stages_}")
 
 for name, score in scores.items():

@@ -35,10 +35,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from braindecode.datasets import BaseConcatDataset
-from sklearn.metrics import cohen_kappa_score
 
 from braindecode_sleepkd.datasets import SLEEP_STAGES, load_sample, sequence_starts
 from braindecode_sleepkd.estimator import SleepKDClassifier
+from braindecode_sleepkd.metrics import inference_speed, kappa, n_parameters
 from braindecode_sleepkd.teachers.yasa import YASATeacher
 
 torch.manual_seed(0)
@@ -60,7 +60,7 @@ yasa_test = teacher.predict_proba_windows(test)
 print(f"YASA scored excerpt1 in {time.perf_counter() - t0:.1f} s")
 y_test = np.asarray(test.datasets[0].y)
 yasa_pred = yasa_test.argmax(1)
-print(f"YASA alone, kappa on excerpt1: {cohen_kappa_score(y_test, yasa_pred):.2f}")
+print(f"YASA alone, kappa on excerpt1: {kappa(y_test, yasa_pred):.2f}")
 
 # %%
 # Distil into a tiny student
@@ -99,7 +99,7 @@ for start, p in zip(starts, proba):
     total[start : start + seq_len] += p
     count[start : start + seq_len] += 1
 student_pred = (total / count[:, None]).argmax(1)
-print(f"student, kappa on excerpt1: {cohen_kappa_score(y_test, student_pred):.2f}")
+print(f"student, kappa on excerpt1: {kappa(y_test, student_pred):.2f}")
 
 # %%
 # Hypnograms
@@ -130,15 +130,9 @@ plt.show()
 # The student is a few tens of thousands of parameters and scores hundreds of
 # 30-s epochs per second on a CPU; YASA computes hand-made features
 # over the whole recording first.
-student = clf.student_.eval()
-n_params = sum(p.numel() for p in student.parameters())
-x = torch.randn(8, seq_len, 1, 3000)
-times = []
-with torch.no_grad():
-    student(x)  # warm-up
-    for _ in range(5):
-        t0 = time.perf_counter()
-        student(x)
-        times.append(time.perf_counter() - t0)
-speed = x.shape[0] * seq_len / np.median(times)
+student = clf.student_
+n_params = n_parameters(student)
+x = torch.randn(1, seq_len, 1, 3000)
+speed = inference_speed({"student": student}, x, (8,), n_repeats=5)
+speed = speed["student"][8]["epochs_per_s"]
 print(f"student: {n_params:,} parameters, {speed:.0f} epochs/s on CPU")

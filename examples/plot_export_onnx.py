@@ -19,7 +19,6 @@ Needs the ``export`` extra: ``pip install braindecode-sleepkd[export]``
 
 import os
 import tempfile
-import time
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -30,6 +29,7 @@ import torch
 from braindecode_sleepkd.datasets import load_sample, make_sequences
 from braindecode_sleepkd.estimator import SleepKDClassifier
 from braindecode_sleepkd.export import check_onnx, to_onnx
+from braindecode_sleepkd.metrics import n_parameters, time_calls
 
 QUICK = os.environ.get("SLEEPKD_EXAMPLES_QUICK") == "1"
 MAX_EPOCHS = 1 if QUICK else 8
@@ -103,14 +103,7 @@ def torch_runner(module):
 
 def median_ms(runners, n_repeats=N_REPEATS):
     """Median time of each runner, interleaved so that load hits all alike."""
-    times = {name: [] for name in runners}
-    for run in runners.values():
-        run()  # warm up
-    for _ in range(n_repeats):
-        for name, run in runners.items():
-            start = time.perf_counter()
-            run()
-            times[name].append(time.perf_counter() - start)
+    times = time_calls(runners, n_repeats=n_repeats, n_warmup=1)
     return {name: 1e3 * float(np.median(t)) for name, t in times.items()}
 
 
@@ -123,8 +116,8 @@ latency = median_ms(
     }
 )
 n_params = {
-    "teacher": sum(p.numel() for p in clf.teacher_.parameters()),
-    "student": sum(p.numel() for p in clf.module_.parameters()),
+    "teacher": n_parameters(clf.teacher_),
+    "student": n_parameters(clf.module_),
 }
 print(n_params)
 for name, ms in latency.items():
@@ -140,4 +133,5 @@ plt.show()
 # %%
 # Timings on a shared machine are noisy; ``sleepkd export`` and
 # :func:`braindecode_sleepkd.evaluation.compare_models` measure them more
-# carefully (interleaved repeats, several batch sizes).
+# carefully (:func:`braindecode_sleepkd.metrics.inference_speed`: several
+# batch sizes, median and fastest runs).

@@ -9,7 +9,7 @@ The loss weights of :class:`~braindecode_sleepkd.estimator.SleepKDClassifier`
 :class:`~sklearn.model_selection.GridSearchCV` tunes them. The folds come from
 :class:`~sklearn.model_selection.GroupKFold` over subjects, so no subject is
 both in a training and a validation fold, and the score is the macro-F1 over
-all epochs from :mod:`braindecode_sleepkd.scoring` (scikit-learn's
+all epochs from :mod:`braindecode_sleepkd.metrics` (scikit-learn's
 ``"f1_macro"`` string cannot handle labels of shape ``(n_seq, seq_len)``).
 """
 
@@ -26,8 +26,8 @@ from sklearn.model_selection import GridSearchCV, GroupKFold
 
 from braindecode_sleepkd.datasets import load_sample, make_sequences
 from braindecode_sleepkd.estimator import SleepKDClassifier
+from braindecode_sleepkd.metrics import macro_f1_scorer
 from braindecode_sleepkd.models import preset
-from braindecode_sleepkd.scoring import macro_f1_scorer
 
 QUICK = os.environ.get("SLEEPKD_EXAMPLES_QUICK") == "1"
 MAX_EPOCHS = 1 if QUICK else 8

@@ -41,7 +41,7 @@ from braindecode_sleepkd.datasets import (
     soft_targets,
 )
 from braindecode_sleepkd.estimator import SleepKDClassifier
-from braindecode_sleepkd.scoring import sequence_f1_macro
+from braindecode_sleepkd.metrics import macro_f1
 
 QUICK = os.environ.get("SLEEPKD_EXAMPLES_QUICK") == "1"
 MAX_EPOCHS = 1 if QUICK else 12
@@ -150,7 +150,7 @@ clf = SleepKDClassifier(
 clf.fit(X[~test], Y_soft[~test])
 y_pred = clf.predict(X[test])
 for name, ref in (("scorer 1", scorer1), ("scorer 2", scorer2)):
-    print(f"macro-F1 against {name}: {sequence_f1_macro(ref, y_pred):.3f}")
+    print(f"macro-F1 against {name}: {macro_f1(ref, y_pred):.3f}")
 
 # %%
 # The two experts and the soft target of the held-out recording

@@ -26,12 +26,8 @@ from sklearn.metrics import ConfusionMatrixDisplay, classification_report
 
 from braindecode_sleepkd.datasets import SLEEP_STAGES, load_sample, make_sequences
 from braindecode_sleepkd.estimator import SleepKDClassifier
+from braindecode_sleepkd.metrics import accuracy, kappa, macro_f1, n_parameters
 from braindecode_sleepkd.models import preset
-from braindecode_sleepkd.scoring import (
-    sequence_accuracy,
-    sequence_f1_macro,
-    sequence_kappa,
-)
 
 # ``SLEEPKD_EXAMPLES_QUICK=1`` (used by the tests) trains for a single epoch.
 QUICK = os.environ.get("SLEEPKD_EXAMPLES_QUICK") == "1"
@@ -75,7 +71,7 @@ SIZES = {
 }
 for role, sizes in SIZES.items():
     model = preset("salient", role, sfreq=SFREQ, **sizes)
-    n_params = sum(p.numel() for p in model.parameters())
+    n_params = n_parameters(model)
     print(f"{role:>9}: {type(model).__name__} with {n_params:,} parameters")
 
 # %%
@@ -125,12 +121,12 @@ fig.tight_layout()
 # --------------------------------------------
 # ``predict`` uses the student (``clf.module_``) and returns one stage per
 # epoch, shape ``(n_seq, seq_len)``. The scorers of
-# :mod:`braindecode_sleepkd.scoring` flatten the sequence axis.
+# :mod:`braindecode_sleepkd.metrics` flatten the sequence axis.
 
 y_pred = clf.predict(X_test)
-print(f"accuracy {sequence_accuracy(y_test, y_pred):.3f}")
-print(f"macro-F1 {sequence_f1_macro(y_test, y_pred):.3f}")
-print(f"kappa    {sequence_kappa(y_test, y_pred):.3f}")
+print(f"accuracy {accuracy(y_test, y_pred):.3f}")
+print(f"macro-F1 {macro_f1(y_test, y_pred):.3f}")
+print(f"kappa    {kappa(y_test, y_pred):.3f}")
 print(
     classification_report(
         y_test.ravel(),

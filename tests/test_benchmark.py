@@ -11,9 +11,8 @@ from braindecode_sleepkd.benchmark.baselines import (
     MajorityClass,
     band_power_features,
 )
-from braindecode_sleepkd.benchmark.metrics import scores
 from braindecode_sleepkd.benchmark.runner import _class_weights
-from braindecode_sleepkd.benchmark.stats import compare_all, paired_comparison
+from braindecode_sleepkd.benchmark.stats import compare_all, summarize
 from braindecode_sleepkd.cli import main
 from braindecode_sleepkd.datasets.paths import DEFAULT_DATA_DIR
 
@@ -27,19 +26,6 @@ TINY = json.dumps(
 )
 
 
-def test_paired_comparison_interval_and_p():
-    a = np.array([0.70, 0.72, 0.68, 0.75, 0.71, 0.73])
-    b = a - np.array([0.02, 0.03, 0.01, 0.04, 0.02, 0.03])
-    c = paired_comparison(a, b)
-    assert c["n"] == 6
-    assert c["mean_diff"] == pytest.approx(0.025)
-    assert 0 < c["ci_low"] < c["mean_diff"] < c["ci_high"]
-    assert c["p_wilcoxon"] == pytest.approx(0.03125)  # all 6 positive
-    one = paired_comparison([0.5], [0.4])
-    assert np.isnan(one["ci_low"]) and np.isnan(one["p_wilcoxon"])
-    assert np.isnan(paired_comparison(a, a)["p_wilcoxon"])
-
-
 def test_compare_all_pairs_on_fold_and_seed():
     runs = [
         {"method": m, "fold": f, "seed": 0, "kappa": k}
@@ -51,15 +37,14 @@ def test_compare_all_pairs_on_fold_and_seed():
     assert out["scratch"]["vs_scratch"]["kappa"]["mean_diff"] == 0
 
 
-def test_scores_both_macro_f1():
-    y = np.array([2, 2, 2, 0, 0, 3])
-    s = scores(y, y)
-    assert s["accuracy"] == 1 and s["kappa"] == 1 and s["f1_macro"] == 1
-    assert s["f1_macro_5"] == pytest.approx(0.6)  # two absent stages count as 0
-    assert np.isnan(s["f1_per_class"]["N1"])
-    wrong = scores(y, np.full_like(y, 1))
-    assert wrong["f1_macro"] == 0 and wrong["f1_per_class"]["N1"] == 0
-    assert np.array(s["confusion"]).sum() == len(y)
+def test_summarize_ignores_nan_and_aggregates_per_stage():
+    runs = [
+        {"method": "kd", "macro_f1": 0.5, "f1_per_class": {"W": 0.2, "REM": None}},
+        {"method": "kd", "macro_f1": 0.7, "f1_per_class": {"W": 0.4, "REM": 0.6}},
+    ]
+    s = summarize(runs, ["macro_f1"])["kd"]
+    assert s["macro_f1"] == pytest.approx({"mean": 0.6, "std": 0.1 * 2**0.5, "n": 2})
+    assert s["f1_per_class"]["REM"] == {"mean": 0.6, "std": 0.0, "n": 1}
 
 
 def test_subject_folds_are_disjoint_and_cover():
@@ -134,7 +119,7 @@ def test_benchmark_sample_end_to_end(tmp_path):
     for fold in res["folds"]:
         assert not set(fold["train_subjects"]) & set(fold["test_subjects"])
     for run in res["runs"]:
-        for key in ("accuracy", "f1_macro", "f1_macro_5", "kappa"):
+        for key in ("accuracy", "macro_f1", "kappa"):
             assert np.isfinite(run[key]) and -1 <= run[key] <= 1, (run["method"], key)
         assert np.sum(run["confusion"]) > 0
     for m in methods:
@@ -144,11 +129,14 @@ def test_benchmark_sample_end_to_end(tmp_path):
         for ref in ("vs_scratch", "vs_sleepkd"):
             c = res["comparisons"][m][ref]["kappa"]
             assert c["n"] == 2 and np.isfinite(c["mean_diff"])
+            assert c["boot_low"] <= c["mean_diff"] <= c["boot_high"]
     assert res["cost"]["teacher"]["speedup"] == pytest.approx(1.0)
+    assert res["cost"]["teacher"]["size_mib"] > res["cost"]["sleepkd"]["size_mib"] > 0
     assert res["cost"]["sleepkd"]["params"] < res["cost"]["teacher"]["params"]
     assert res["goals"]["n_distillation_methods"] == 1
     md = (out / "results.md").read_text()
-    assert "Macro-F1 (all 5)" in md and "Wilcoxon" in md
+    assert "| Method | Accuracy | Macro-F1 | Kappa |" in md and "Wilcoxon" in md
+    assert "Size (MiB)" in md
     assert "sleepkd benchmark" in (out / "command.txt").read_text()
     # the teachers are cached: a second run loads them
     assert len(list((out / "teacher-cache").glob("teacher-*.pt"))) == 2

@@ -20,8 +20,8 @@ from skorch.dataset import Dataset
 from skorch.helper import SliceDataset, predefined_split
 
 from braindecode_sleepkd.estimator import SleepKDClassifier
+from braindecode_sleepkd.metrics import macro_f1_scorer
 from braindecode_sleepkd.preprocessing import EpochScaler
-from braindecode_sleepkd.scoring import macro_f1_scorer, sequence_f1_macro
 from braindecode_sleepkd.splits import SubjectValidSplit
 
 
@@ -182,9 +182,3 @@ def test_verbose_prints_stage_names_and_progress_bar(data, capsys):
     assert "stage" in captured.out.splitlines()[1]  # the epoch table's header
     assert any(isinstance(cb, ProgressBar) for _, cb in clf.callbacks_)
     assert make_clf(verbose=1).initialize().callbacks_[1][0] != "progress_bar"
-
-
-def test_scorer_flattens_sequences():
-    y_true = np.array([[0, 1], [2, 2]])
-    y_pred = np.array([[0, 1], [2, 1]])
-    assert sequence_f1_macro(y_true, y_pred) == pytest.approx((1 + 2 / 3 + 2 / 3) / 3)

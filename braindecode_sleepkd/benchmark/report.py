@@ -66,26 +66,29 @@ def goals(results):
     if not {"teacher", "sleepkd"} <= set(s):
         return None
     out = {
-        "f1_ratio_vs_teacher": s["sleepkd"]["f1_macro"]["mean"]
-        / max(s["teacher"]["f1_macro"]["mean"], 1e-12),
+        "f1_ratio_vs_teacher": s["sleepkd"]["macro_f1"]["mean"]
+        / max(s["teacher"]["macro_f1"]["mean"], 1e-12),
         "params_ratio_vs_teacher": cost["sleepkd"]["params"]
         / cost["teacher"]["params"],
         "throughput_ratio_vs_teacher": cost["sleepkd"]["speedup"],
     }
     distil = [m for m in DISTILLATION if m in s]
-    ranked = sorted(distil, key=lambda m: -s[m]["f1_macro"]["mean"])
-    out["rank_among_distillation_f1_macro"] = ranked.index("sleepkd") + 1
+    ranked = sorted(distil, key=lambda m: -s[m]["macro_f1"]["mean"])
+    out["rank_among_distillation_macro_f1"] = ranked.index("sleepkd") + 1
     out["n_distillation_methods"] = len(distil)
-    out["ranking_f1_macro"] = ranked
+    out["ranking_macro_f1"] = ranked
     kd = results["comparisons"].get("kd", {}).get("vs_sleepkd")
     if kd is not None:  # stored as KD - SleepKD: flip the sign
-        kd = kd["f1_macro"]
-        out["sleepkd_minus_kd_f1_macro"] = {
+        kd = kd["macro_f1"]
+        out["sleepkd_minus_kd_macro_f1"] = {
             "mean_diff": -kd["mean_diff"],
             "ci_low": -kd["ci_high"],
             "ci_high": -kd["ci_low"],
+            "boot_low": -kd["boot_high"],
+            "boot_high": -kd["boot_low"],
             "p_wilcoxon": kd["p_wilcoxon"],
             "n": kd["n"],
+            "n_positive": kd["n"] - kd["n_positive"],
         }
     return out
 
@@ -136,15 +139,18 @@ def markdown(results, command):
     lines += [
         "## Scores (mean ± std over folds x seeds, %; kappa x 100)",
         "",
-        "| Method | Accuracy | Macro-F1 (classes present) | Macro-F1 (all 5) | "
-        "Kappa | Train time (s) |",
-        "|---|---|---|---|---|---|",
+        "Macro-F1: mean F1 over the five stages; a stage absent from both the test "
+        "labels and the predictions of a fold is left out of that fold's mean "
+        "(`braindecode_sleepkd.metrics.macro_f1`).",
+        "",
+        "| Method | Accuracy | Macro-F1 | Kappa | Train time (s) |",
+        "|---|---|---|---|---|",
     ]
     for m in methods:
         r = s[m]
         lines.append(
-            f"| {_label(m)} | {_pm(r['accuracy'], 100)} | {_pm(r['f1_macro'], 100)} | "
-            f"{_pm(r['f1_macro_5'], 100)} | {_pm(r['kappa'], 100)} | "
+            f"| {_label(m)} | {_pm(r['accuracy'], 100)} | {_pm(r['macro_f1'], 100)} | "
+            f"{_pm(r['kappa'], 100)} | "
             f"{_pm(r['fit_seconds'], 1, 0)} |"
         )
     lines += [
@@ -169,14 +175,14 @@ def markdown(results, command):
         "Throughput: epochs per second on a batch of 16 sequences; latency: one "
         "sequence. Same architecture, same timing (all students share one row's).",
         "",
-        "| Method | Parameters | Size (MB) | Throughput (epochs/s) | Latency (ms) | "
+        "| Method | Parameters | Size (MiB) | Throughput (epochs/s) | Latency (ms) | "
         "Speed-up vs teacher | Compression vs teacher |",
         "|---|---|---|---|---|---|---|",
     ]
     for m in methods:
         c = results["cost"][m]
         lines.append(
-            f"| {_label(m)} | {c['params']:,} | {c['size_mb']:.2f} | "
+            f"| {_label(m)} | {c['params']:,} | {c['size_mib']:.2f} | "
             f"{_num(c['throughput'], '.0f')} | {_num(c['latency_ms'], '.1f')} | "
             f"{_num(c['speedup'], '.2f')}x | {_num(c['compression'], '.2f')}x |"
         )
@@ -199,7 +205,7 @@ def markdown(results, command):
             cells = []
             for r in refs:
                 c = comp[m].get(f"vs_{r}")
-                cells += [_cmp(c["kappa"]), _cmp(c["f1_macro"])] if c else ["", ""]
+                cells += [_cmp(c["kappa"]), _cmp(c["macro_f1"])] if c else ["", ""]
             lines.append(f"| {_label(m)} | " + " | ".join(cells) + " |")
         n = cfg["folds"] * cfg["seeds"]
         lines += [
@@ -220,10 +226,10 @@ def markdown(results, command):
             f"- CPU throughput / teacher: {g['throughput_ratio_vs_teacher']:.2f}x "
             "(goal >= 4x)",
             f"- rank of SleepKD among {g['n_distillation_methods']} distillation "
-            f"methods by macro-F1: {g['rank_among_distillation_f1_macro']} "
-            f"(order: {', '.join(_label(m) for m in g['ranking_f1_macro'])})",
+            f"methods by macro-F1: {g['rank_among_distillation_macro_f1']} "
+            f"(order: {', '.join(_label(m) for m in g['ranking_macro_f1'])})",
         ]
-        kd = g.get("sleepkd_minus_kd_f1_macro")
+        kd = g.get("sleepkd_minus_kd_macro_f1")
         if kd:
             lines.append(f"- SleepKD - KD, macro-F1 x 100: {_cmp(kd)}")
     if results.get("scaling"):

@@ -12,20 +12,19 @@ from skorch.callbacks import EarlyStopping
 
 from ..distill.strategies import ABLATIONS
 from ..estimator import SleepKDClassifier
+from ..metrics import (
+    SCORE_KEYS,
+    inference_speed,
+    n_parameters,
+    scores,
+    size_mib,
+    time_calls,
+)
 from ..models import preset
 from ..splits import SubjectValidSplit
 from . import data as bdata
 from .augment import ShiftScale
 from .baselines import BandPowerLogReg, MajorityClass
-from .metrics import (
-    SCORE_KEYS,
-    n_parameters,
-    predict_module,
-    scores,
-    size_mb,
-    sklearn_speed,
-    torch_speed,
-)
 from .progress import Progress, ProgressCallback
 from .stats import compare_all, summarize
 
@@ -298,14 +297,13 @@ def _time_batch(module, x, y):
     module.train()
     opt = torch.optim.AdamW(module.parameters(), lr=1e-4)
     xb, yb = torch.as_tensor(x), torch.as_tensor(y)
-    times = []
-    for _ in range(2):
-        t0 = time.perf_counter()
+
+    def step():
         opt.zero_grad()
         torch.nn.functional.cross_entropy(module(xb).transpose(1, 2), yb).backward()
         opt.step()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+
+    return float(time_calls({"step": step}, n_repeats=2, n_warmup=0)["step"].min())
 
 
 def plan_epochs(cfg, run, methods, X, y, n_train_seq, n_units):
@@ -421,7 +419,7 @@ def run_benchmark(cfg, stream=None, verbose=True):
                 t0 = time.perf_counter()
                 if method == "teacher":
                     model, stage_epochs = teacher, {"teacher": t_epochs}
-                    pred = predict_module(teacher, Xte)
+                    pred = _predict_module(teacher, Xte)
                     fit_s = t_time
                 else:
                     model, stage_epochs = run.fit_method(
@@ -449,7 +447,7 @@ def run_benchmark(cfg, stream=None, verbose=True):
                     )
                 progress.log(
                     f"{progress.context} done: kappa={sc['kappa']:.3f} "
-                    f"macro-F1={sc['f1_macro']:.3f} ({fit_s:.0f} s)"
+                    f"macro-F1={sc['macro_f1']:.3f} ({fit_s:.0f} s)"
                 )
     cost = _costs(last, X[: min(16, len(X))], methods)
     keys = SCORE_KEYS + ("fit_seconds",)
@@ -504,34 +502,45 @@ def _hypnogram(hypno, method, recs, idx, y_true, pred):
     return hypno
 
 
-def _costs(models, x_batch, methods, rounds=3):
+def _predict_module(module, X, batch_size=32):
+    """Stages ``(n_seq, seq_len)`` predicted by a torch sequence model."""
+    module = module.eval()
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(X), batch_size):
+            xb = torch.as_tensor(np.asarray(X[i : i + batch_size], dtype=np.float32))
+            out.append(module(xb).argmax(-1).numpy())
+    return np.concatenate(out)
+
+
+def _costs(models, x_batch, methods, n_repeats=5):
     """Parameters, size, throughput and latency per method, relative to the teacher.
 
-    Architectures are timed in turn over ``rounds`` rounds and the best time of
-    each is kept, so a burst of load on a shared machine does not favour the
-    model that happened to be timed first.
+    One model per architecture (all students share one) and the baselines are
+    timed in turn (:func:`~braindecode_sleepkd.metrics.inference_speed`) and the
+    fastest run is kept, so a burst of load on a shared machine does not favour
+    the model that happened to be timed first. Throughput: epochs per second at
+    a batch of ``len(x_batch)`` sequences; latency: one sequence, in ms.
     """
-    cost, by_arch, modules = {}, {}, {}
+    cost, timed, arch_of = {}, {}, {}
     for method in methods:
         model = models[method]
         if method in ("majority", "bandpower"):
-            sp = sklearn_speed(model, x_batch)
-            cost[method] = dict(params=model.n_parameters(), size_mb=0.0, **sp)
+            cost[method] = dict(params=model.n_parameters(), size_mib=0.0)
+            arch_of[method] = method
+            timed[method] = model
             continue
         module = model if method == "teacher" else model.module_
-        arch = (type(module).__name__, n_parameters(module))
-        modules.setdefault(arch, module)
-        cost[method] = dict(params=arch[1], size_mb=size_mb(module))
-    for _ in range(rounds):
-        for arch, module in modules.items():
-            sp = torch_speed(module, x_batch)
-            best = by_arch.setdefault(arch, sp)
-            best["throughput"] = max(best["throughput"], sp["throughput"])
-            best["latency_ms"] = min(best["latency_ms"], sp["latency_ms"])
+        arch = f"{type(module).__name__}-{n_parameters(module)}"
+        arch_of[method] = arch
+        timed.setdefault(arch, module)
+        cost[method] = dict(params=n_parameters(module), size_mib=size_mib(module))
+    big = len(x_batch)
+    speed = inference_speed(timed, x_batch, (1, big), n_repeats=n_repeats)
     for method, c in cost.items():
-        if method not in ("majority", "bandpower"):
-            module = models[method] if method == "teacher" else models[method].module_
-            c.update(by_arch[(type(module).__name__, n_parameters(module))])
+        sp = speed[arch_of[method]]
+        c["throughput"] = sp[big]["best_epochs_per_s"]
+        c["latency_ms"] = 1000 * sp[1]["best_s"]
     ref = cost.get("teacher")
     for m, c in cost.items():
         if m == "majority":  # no model to speak of

@@ -32,12 +32,12 @@ def add_parser(subparsers):
 
 
 def _scores(model, X, y):
-    from ..evaluation import sleep_scores
+    from ..metrics import scores
 
     model.eval()
     with torch.inference_mode():
         pred = model(torch.as_tensor(X)).argmax(-1).numpy()
-    return sleep_scores(y, pred)
+    return scores(y, pred)
 
 
 def run(args):
@@ -104,11 +104,11 @@ def run(args):
     )
     print("\nSize and CPU speed (one sequence; ratios vs the teacher):")
     print(
-        f"  {'model':<10} {'params':>9} {'MB':>6} {'compression':>11} {'speed-up':>8}"
+        f"  {'model':<10} {'params':>9} {'MiB':>6} {'compression':>11} {'speed-up':>8}"
     )
     for name, rep in cost.items():
         print(
-            f"  {name:<10} {rep['n_params']:>9,} {rep['size_mb']:6.2f} "
+            f"  {name:<10} {rep['n_params']:>9,} {rep['size_mib']:6.2f} "
             f"{rep['compression']:10.2f}x {rep['speedup_throughput']:7.2f}x"
         )
     print(f"\nDone in {time.time() - start:.0f} s.")

@@ -2,6 +2,7 @@
 
 from .alignment import FeatureAlignment, build_alignment
 from .losses import (
+    DISTLoss,
     DKDLoss,
     FeatureMSELoss,
     FitNetsHintLoss,
@@ -9,6 +10,7 @@ from .losses import (
     NSTLoss,
     SoftKLLoss,
 )
+from .recipes import RECIPES
 from .strategies import (
     ABLATIONS,
     DistillationStrategy,
@@ -18,9 +20,13 @@ from .strategies import (
     register_strategy,
     strategies,
 )
+from .views import ConsistentViews
 
 __all__ = [
     "ABLATIONS",
+    "RECIPES",
+    "ConsistentViews",
+    "DISTLoss",
     "DKDLoss",
     "DistillationStrategy",
     "FeatureAlignment",

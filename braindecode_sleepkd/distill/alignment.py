@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["FeatureAlignment", "build_alignment"]
+__all__ = ["FeatureAlignment", "build_alignment", "pool_to"]
 
 _RESAMPLE = ("auto", "linear", "avgpool")
 
@@ -210,3 +210,42 @@ def build_alignment(big_feat, small_feat, **kwargs):
     if torch.is_floating_point(big_feat):
         return align.to(device=big_feat.device, dtype=big_feat.dtype)
     return align.to(device=big_feat.device)
+
+
+def pool_to(big, like):
+    """Parameter-free alignment: pool the guide's features ``big`` to ``like``'s shape.
+
+    The feature axis (dim 2) is max-pooled to the learner's width, as in the
+    SleepKD authors' code (``nn.AdaptiveMaxPool1d`` over the teacher's sequence
+    features); a time axis (dim 3) is average-pooled to the learner's number of
+    steps, or averaged away when the learner's feature has none.
+
+    Parameters
+    ----------
+    big : torch.Tensor
+        ``(batch, seq_len, d_big)`` or ``(batch, seq_len, d_big, n_big)``.
+    like : torch.Tensor
+        The learner's feature, ``(batch, seq_len, d)`` or ``(batch, seq_len, d, n)``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``big`` with the shape of ``like``.
+    """
+    if big.ndim == 4 and like.ndim == 3:
+        big = big.mean(-1)
+    elif big.ndim == 3 and like.ndim == 4:
+        raise ValueError(
+            "Cannot pool features without a time axis onto features with one; "
+            "use a learnable alignment (align='student_to_teacher')."
+        )
+    b, s = big.shape[:2]
+    flat = big.reshape(b * s, *big.shape[2:])
+    if big.ndim == 4:
+        flat = F.adaptive_avg_pool1d(flat, like.shape[-1])  # time axis
+        flat = F.adaptive_max_pool1d(flat.transpose(1, 2), like.shape[2]).transpose(
+            1, 2
+        )
+    else:
+        flat = F.adaptive_max_pool1d(flat[:, None], like.shape[-1])[:, 0]
+    return flat.reshape(like.shape[0], like.shape[1], *like.shape[2:])

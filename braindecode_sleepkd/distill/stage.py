@@ -12,14 +12,29 @@ the learner, the guides, the alignment modules and the cached guide outputs.
 # License: BSD-3-Clause
 
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
 
 from .guides import StoredOutputs, cache_size_gb, guide_cache
+from .views import ConsistentViews
 
-__all__ = ["DistillationStage"]
+__all__ = ["DistillationStage", "StageOutput"]
+
+
+class StageOutput(NamedTuple):
+    """What a stage's ``forward`` returns for one batch."""
+
+    out: object
+    """The learner's :class:`~braindecode_sleepkd.models.SleepFeatures`."""
+    terms: dict
+    """Each loss term times its weight; the loss is their sum."""
+    guide_logits: object
+    """The first guide's logits on the same view (None without guides)."""
+    targets: object
+    """The targets of the view the learner saw (mixed by mixup)."""
 
 
 class DistillationStage(nn.Module):
@@ -40,6 +55,11 @@ class DistillationStage(nn.Module):
         when there are guides.
     hard_loss : torch.nn.Module | None, default=None
         The criterion of the hard term (labels or soft targets).
+    views : ConsistentViews | callable | None, default=None
+        Applied to each training batch before the learner sees it. A
+        :class:`~.views.ConsistentViews` policy changes inputs *and* targets and
+        is applied only when every guide runs live (so the guides see the same
+        view); any other callable maps ``x -> x`` and is applied in every stage.
 
     Attributes
     ----------
@@ -51,7 +71,7 @@ class DistillationStage(nn.Module):
         :meth:`build_cache` (empty when the guides run live).
     """
 
-    def __init__(self, learner, guides=None, strategy=None, hard_loss=None):
+    def __init__(self, learner, guides=None, strategy=None, hard_loss=None, views=None):
         super().__init__()
         guides = dict(guides or {})
         if guides and strategy is None:
@@ -60,6 +80,7 @@ class DistillationStage(nn.Module):
         self.guides = nn.ModuleDict(guides)
         self.strategy = strategy
         self.hard_loss = hard_loss
+        self.views = views
         self.alignments = nn.ModuleDict()
         self.cache = nn.ModuleDict()
         self.guides.requires_grad_(False)
@@ -102,6 +123,23 @@ class DistillationStage(nn.Module):
         """Names of the loss terms this stage computes (the non-zero weights)."""
         return tuple(k for k, w in self.weights().items() if w)
 
+    def generators(self):
+        """The random generators of the strategy and the views (for checkpoints)."""
+        gens = dict(self.strategy.generators()) if self.strategy is not None else {}
+        if isinstance(self.views, ConsistentViews):
+            gens.update(self.views.generators())
+        return gens
+
+    @property
+    def consistent_views(self):
+        """Whether a view policy applies here (guides all live, none cached)."""
+        return (
+            isinstance(self.views, ConsistentViews)
+            and bool(self.guides)
+            and not len(self.cache)
+            and not any(isinstance(g, StoredOutputs) for g in self.guides.values())
+        )
+
     def guide_outputs(self, x, index=None):
         """The guides' outputs on the batch ``x`` (items ``index`` of the dataset)."""
         outs = []
@@ -129,21 +167,28 @@ class DistillationStage(nn.Module):
 
         Returns
         -------
-        out : SleepFeatures
-            The learner's outputs.
-        terms : dict of str to torch.Tensor
-            Each term times its weight; the loss is their sum.
+        StageOutput
+            The learner's outputs, the weighted terms (their sum is the loss),
+            the first guide's logits and the targets of the view.
         """
+        if self.training and self.views is not None:
+            if self.consistent_views:
+                x, y = self.views(x, y)
+            elif not isinstance(self.views, ConsistentViews):
+                x = self.views(x)
         out = self.learner.forward_features(x)
+        guide_logits = None
         if self.guides:
             guides = self.guide_outputs(x, index)
+            guide_logits = guides[0].logits
             raw = self.strategy.loss_terms(
                 out, guides, y, self.alignments, self.hard_loss
             )
         else:
             raw = {"hard": self.hard_loss(out.logits, y)}
         weights = self.weights()
-        return out, {name: weights[name] * value for name, value in raw.items()}
+        terms = {name: weights[name] * value for name, value in raw.items()}
+        return StageOutput(out, terms, guide_logits, y)
 
     # ------------------------------------------------------------- set-up
     def build_alignments(self, x0):

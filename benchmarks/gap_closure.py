@@ -1,0 +1,317 @@
+"""How much of the teacher-vs-student gap does distillation close? (SIMULATED EEG)
+
+Simulated sleep EEG (``simulate_sleep_eeg``: real Sleep-EDF hypnograms, simulated
+signals, 20 subjects). For every subject-wise split: one held-out subject is the
+test set, four subjects (8 nights) are labelled, and 0, 8 or 24 nights of other
+subjects are added *without labels* (labels -1). A big teacher (deepsleepnet
+teacher preset) is trained once per split on the labelled nights; a narrow
+student (deepsleepnet student preset, 8 LSTM units) is trained alone on the
+labels and by each distillation recipe, with several seeds, the same epoch
+budget per stage for every row. Reported: test macro-F1 and kappa, the share of
+the teacher-vs-alone gap each row closes, paired intervals against "alone" and
+SleepKD against KD, agreement with the teacher, and the student stage's cost
+per training sequence relative to the student alone.
+
+Each finished (split, seed, unlabelled, row) is saved at once in the JSON, so a
+killed run resumes where it stopped. Usage::
+
+    .venv/bin/python benchmarks/gap_closure.py --splits 0 --out benchmarks/results
+    .venv/bin/python benchmarks/gap_closure.py --splits 1 --out benchmarks/results
+    .venv/bin/python benchmarks/gap_closure.py --report --out benchmarks/results
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from braindecode_sleepkd import SleepKDClassifier, preset, simulate_sleep_eeg
+from braindecode_sleepkd.benchmark import data as bdata
+from braindecode_sleepkd.metrics import kappa, macro_f1, paired_comparison
+
+SEQ_LEN = 10
+STUDENT = dict(lstm_units=8, dropout=0.0)
+ROWS = {
+    "KD, cached (paper weights)": dict(strategy="kd", recipe="paper"),
+    "KD, consistent views": dict(strategy="kd", recipe="function_matching"),
+    "SleepKD (paper weights)": dict(strategy="sleepkd", recipe="paper"),
+    "SleepKD (authors' code)": dict(strategy="sleepkd", recipe="authors"),
+    "SleepKD, consistent views": dict(strategy="sleepkd", recipe="function_matching"),
+    "DIST, consistent views": dict(strategy="dist", recipe="function_matching"),
+}
+PAIRS = [
+    ("SleepKD (paper weights)", "KD, cached (paper weights)"),
+    ("SleepKD, consistent views", "KD, consistent views"),
+]
+
+
+def _split(subjects, split_seed):
+    order = np.random.default_rng(split_seed).permutation(np.unique(subjects))
+    return order[:1], order[1:5], order[5:]
+
+
+def _data(args):
+    windows = simulate_sleep_eeg(
+        n_recordings=39,
+        max_epochs_per_recording=args.epochs_per_recording,
+        sfreq=args.sfreq,
+        seed=0,
+    )
+    X, y, subjects, recordings, _ = bdata.sequences(windows, SEQ_LEN)
+    X = bdata.robust_scale_per_recording(X, recordings)
+    return X, y, subjects, recordings
+
+
+def _scores(y, pred, teacher_pred=None):
+    out = {"macro_f1": macro_f1(y, pred), "kappa": kappa(y, pred)}
+    if teacher_pred is not None:
+        out["agreement"] = float((pred == teacher_pred).mean())
+    return out
+
+
+def _student_cost(clf, n_items):
+    hist = clf.histories_["student"]
+    return float(np.mean([row["dur"] for row in hist])) / n_items
+
+
+def run(args, results, path):
+    X, y, subjects, recordings = _data(args)
+    common = dict(batch_size=16, lr=1e-3, verbose=0, seq_len=SEQ_LEN)
+    signal = dict(n_chans=1, n_times=X.shape[-1], sfreq=args.sfreq)
+    for split in args.splits:
+        test_s, lab_s, unl_s = _split(subjects, split)
+        test, lab = np.isin(subjects, test_s), np.isin(subjects, lab_s)
+        unl_recs = [r for r in np.unique(recordings[np.isin(subjects, unl_s)])]
+        key = f"split{split}"
+        res = results.setdefault(key, {"runs": {}})
+        Xl, yl, Xte, yte = X[lab], y[lab], X[test], y[test]
+        t0 = time.time()
+        torch.manual_seed(split)
+        tfit = SleepKDClassifier(
+            None,
+            None,
+            preset("deepsleepnet", "teacher", **signal),
+            strategy="scratch",
+            max_epochs=args.teacher_epochs,
+            random_state=split,
+            **common,
+        ).fit(Xl, yl)
+        teacher = tfit.module_
+        t_pred = tfit.predict(Xte)
+        res["teacher"] = _scores(yte, t_pred)
+        res["sizes"] = {
+            "labelled_epochs": int(yl.size),
+            "test_epochs": int(yte.size),
+            "test_subjects": test_s.tolist(),
+        }
+        print(f"{key} teacher {res['teacher']} ({time.time() - t0:.0f} s)", flush=True)
+        for seed in args.seeds:
+            for n_unl in [None, *args.unlabelled]:
+                rows = {"alone": dict(strategy="scratch")} if n_unl is None else ROWS
+                unl = np.isin(recordings, unl_recs[: n_unl or 0])
+                Xu = X[unl] if n_unl else None
+                for name, params in rows.items():
+                    run_key = f"seed{seed}|{'-' if n_unl is None else n_unl}|{name}"
+                    if run_key in res["runs"]:
+                        continue
+                    t0 = time.time()
+                    clf = SleepKDClassifier(
+                        teacher,
+                        preset("deepsleepnet", "student", **signal),
+                        "deepsleepnet",
+                        teacher_pretrained=True,
+                        max_epochs=args.epochs,
+                        random_state=seed,
+                        **{f"student__{k}": v for k, v in STUDENT.items()},
+                        **params,
+                        **common,
+                    ).fit(Xl, yl, unlabelled=Xu)
+                    pred = clf.predict(Xte)
+                    last = clf.histories_["student"][-1]
+                    n_items = len(Xl) + (0 if Xu is None else len(Xu))
+                    res["runs"][run_key] = {
+                        **_scores(yte, pred, t_pred),
+                        "train_agreement": last.get("train_agreement"),
+                        "cost_per_item": _student_cost(clf, n_items),
+                        "n_unlabelled_epochs": 0
+                        if Xu is None
+                        else int(Xu.shape[0] * SEQ_LEN),
+                        "grad_share": {
+                            k[len("grad_share_") :]: v
+                            for k, v in last.items()
+                            if k.startswith("grad_share_")
+                        },
+                        "student_params": int(
+                            sum(p.numel() for p in clf.module_.parameters())
+                        ),
+                        "seconds": time.time() - t0,
+                    }
+                    path.write_text(json.dumps(results, indent=1))
+                    r = res["runs"][run_key]
+                    print(
+                        f"{key} {run_key}: F1 {r['macro_f1']:.3f} kappa {r['kappa']:.3f} "
+                        f"agree {r['agreement']:.2f} ({r['seconds']:.0f} s)",
+                        flush=True,
+                    )
+
+
+def _table(results):
+    """Markdown rows: gap closed per row and unlabelled level, with intervals."""
+    lines = []
+    units = []  # (split, seed)
+    for split, res in results.items():
+        if not split.startswith("split"):
+            continue
+        seeds = sorted({k.split("|")[0] for k in res["runs"]})
+        units += [(split, s) for s in seeds]
+    levels = sorted(
+        {
+            int(k.split("|")[1])
+            for res in results.values()
+            if isinstance(res, dict) and "runs" in res
+            for k in res["runs"]
+            if k.split("|")[1] != "-"
+        }
+    )
+
+    def get(split, seed, level, name, metric):
+        run = results[split]["runs"].get(f"{seed}|{level}|{name}")
+        return np.nan if run is None else run[metric]
+
+    summary = {}
+    for metric in ("macro_f1", "kappa"):
+        teacher = np.array([results[s]["teacher"][metric] for s, _ in units])
+        alone = np.array([get(s, sd, "-", "alone", metric) for s, sd in units])
+        gap = teacher - alone
+        lines += [
+            "",
+            f"### {metric}: teacher {100 * np.nanmean(teacher):.1f}, student alone "
+            f"{100 * np.nanmean(alone):.1f} (gap {100 * np.nanmean(gap):.1f} points, "
+            f"{len(units)} split x seed units)",
+            "",
+            "| row | unlabelled nights | score | gap closed | vs alone (paired 95% CI, points) "
+            "| agreement with teacher (test / train) | cost per item vs alone |",
+            "|---|---:|---:|---:|---|---|---:|",
+        ]
+        cost_alone = np.array(
+            [get(s, sd, "-", "alone", "cost_per_item") for s, sd in units]
+        )
+        for level in levels:
+            for name in ROWS:
+                vals = np.array([get(s, sd, level, name, metric) for s, sd in units])
+                if np.isnan(vals).all():
+                    continue
+                cmp = paired_comparison(vals, alone)
+                closed = np.nanmean(vals - alone) / np.nanmean(gap)
+                agree = np.nanmean(
+                    [get(s, sd, level, name, "agreement") for s, sd in units]
+                )
+                tr = [get(s, sd, level, name, "train_agreement") for s, sd in units]
+                tr = np.nanmean([np.nan if v is None else v for v in tr])
+                cost = np.nanmean(
+                    np.array(
+                        [get(s, sd, level, name, "cost_per_item") for s, sd in units]
+                    )
+                    / cost_alone
+                )
+                summary.setdefault(metric, {})[f"{name} | {level}"] = {
+                    "score": float(np.nanmean(vals)),
+                    "gap_closed": float(closed),
+                    "vs_alone": cmp,
+                }
+                lines.append(
+                    f"| {name} | {level} | {100 * np.nanmean(vals):.1f} | {closed:.2f} | "
+                    f"{100 * cmp['mean_diff']:+.1f} [{100 * cmp['ci_low']:+.1f}, "
+                    f"{100 * cmp['ci_high']:+.1f}] | {agree:.2f} / {tr:.2f} | {cost:.1f}x |"
+                )
+        lines += ["", f"SleepKD against KD ({metric}, paired over units):", ""]
+        for level in levels:
+            for a, b in PAIRS:
+                va = np.array([get(s, sd, level, a, metric) for s, sd in units])
+                vb = np.array([get(s, sd, level, b, metric) for s, sd in units])
+                if np.isnan(va).all() or np.isnan(vb).all():
+                    continue
+                cmp = paired_comparison(va, vb)
+                lines.append(
+                    f"- {level} unlabelled nights, {a} - {b}: {100 * cmp['mean_diff']:+.1f} "
+                    f"[{100 * cmp['ci_low']:+.1f}, {100 * cmp['ci_high']:+.1f}] points "
+                    f"({cmp['n_positive']} of {cmp['n']} units positive)"
+                )
+    return lines, summary
+
+
+def report(args, results, out):
+    lines, summary = _table(results)
+    meta = results.get("meta", {})
+    md = [
+        "# Gap closure on SIMULATED sleep EEG",
+        "",
+        "Commands:",
+        "",
+        *[f"    {c}" for c in meta.get("commands", [])],
+        "",
+        meta.get("setting", ""),
+        "",
+        "`gap closed` = mean(row - alone) / mean(teacher - alone) over the units; "
+        "the interval is a paired Student-t interval of the row - alone "
+        "difference over the same units. `cost per item` = the student stage's "
+        "mean epoch time per training sequence over the student alone's (guides "
+        "that run live on every view cost the most).",
+        *lines,
+        "",
+    ]
+    (out / f"{args.name}.md").write_text("\n".join(md))
+    results["summary"] = summary
+    (out / f"{args.name}.json").write_text(json.dumps(results, indent=1))
+    print("\n".join(md))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--splits", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--unlabelled", type=int, nargs="+", default=[0, 8, 24])
+    parser.add_argument("--epochs", type=int, default=15, help="epochs per stage")
+    parser.add_argument("--teacher-epochs", type=int, default=20)
+    parser.add_argument("--epochs-per-recording", type=int, default=150)
+    parser.add_argument("--sfreq", type=float, default=50.0)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--report", action="store_true", help="only write the report")
+    parser.add_argument("--out", default="benchmarks/results")
+    parser.add_argument("--name", default="gap_closure")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    parts = sorted(out.glob(f"{args.name}_split*.json"))
+    if args.report:
+        results = {"meta": json.loads(parts[0].read_text())["meta"]} if parts else {}
+        for part in parts:
+            data = json.loads(part.read_text())
+            results.update({k: v for k, v in data.items() if k != "meta"})
+        return report(args, results, out)
+    path = out / f"{args.name}_split{'-'.join(map(str, args.splits))}.json"
+    results = json.loads(path.read_text()) if path.exists() else {}
+    command = "python " + " ".join([sys.argv[0], *(argv or sys.argv[1:])])
+    meta = results.setdefault("meta", {"commands": []})
+    if command not in meta["commands"]:
+        meta["commands"].append(command)
+    meta["setting"] = (
+        f"Simulated EEG at {args.sfreq:g} Hz, {args.epochs_per_recording} epochs per "
+        "night, sequences of 10 epochs; per split 1 test subject (2 nights), 4 "
+        "labelled subjects (8 nights), unlabelled nights from the other 15 subjects. "
+        f"Teacher: deepsleepnet teacher preset, {args.teacher_epochs} epochs on the "
+        "labelled nights. Assistant: deepsleepnet student preset (default width). "
+        f"Student: deepsleepnet student preset with {STUDENT}. {args.epochs} epochs "
+        f"per stage for every row (the student alone too); seeds {args.seeds}; "
+        f"{args.threads} CPU thread(s) per process."
+    )
+    run(args, results, path)
+
+
+if __name__ == "__main__":
+    main()
