@@ -24,7 +24,7 @@ RUNNER = textwrap.dedent(
     import numpy as np
     import torch
     torch.set_num_threads(1)
-    from braindecode_sleepkd.scoring import sequence_f1_macro
+    from braindecode_sleepkd.metrics import macro_f1
     ns = {}
     exec(compile(open(sys.argv[1]).read(), "snippet", "exec"), ns)
     y_test = ns["y"][ns["test"]]
@@ -32,9 +32,9 @@ RUNNER = textwrap.dedent(
     n2 = np.full_like(y_test, 2)
     print("RESULT " + json.dumps({
         "accuracy": float((pred == y_test).mean()),
-        "macro_f1": float(sequence_f1_macro(y_test, pred)),
+        "macro_f1": float(macro_f1(y_test, pred)),
         "n2_accuracy": float((n2 == y_test).mean()),
-        "n2_macro_f1": float(sequence_f1_macro(y_test, n2)),
+        "n2_macro_f1": float(macro_f1(y_test, n2)),
         "random_state": ns["clf"].random_state,
         "counts": np.bincount(pred.ravel(), minlength=5).tolist(),
     }))
