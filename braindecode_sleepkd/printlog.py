@@ -40,7 +40,7 @@ def use_color(stream=None):
 
 
 def strip_ansi(text):
-    """``text`` without ANSI colour codes (``ESC [ ... m``)."""
+    """Return ``text`` without its ANSI colour codes (escape sequences)."""
     return _ANSI.sub("", text)
 
 
