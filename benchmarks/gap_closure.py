@@ -153,8 +153,9 @@ def run(args, results, path):
                     path.write_text(json.dumps(results, indent=1))
                     r = res["runs"][run_key]
                     print(
-                        f"{key} {run_key}: F1 {r['macro_f1']:.3f} kappa {r['kappa']:.3f} "
-                        f"agree {r['agreement']:.2f} ({r['seconds']:.0f} s)",
+                        f"{key} {run_key}: F1 {r['macro_f1']:.3f} "
+                        f"kappa {r['kappa']:.3f} agree {r['agreement']:.2f} "
+                        f"({r['seconds']:.0f} s)",
                         flush=True,
                     )
 
@@ -193,8 +194,9 @@ def _table(results):
             f"{100 * np.nanmean(alone):.1f} (gap {100 * np.nanmean(gap):.1f} points, "
             f"{len(units)} split x seed units)",
             "",
-            "| row | unlabelled nights | score | gap closed | vs alone (paired 95% CI, points) "
-            "| agreement with teacher (test / train) | cost per item vs alone |",
+            "| row | unlabelled nights | score | gap closed "
+            "| vs alone (paired 95% CI, points) "
+            "| agreement: teacher on test / guide on train | cost per item vs alone |",
             "|---|---:|---:|---:|---|---|---:|",
         ]
         cost_alone = np.array(
@@ -224,9 +226,10 @@ def _table(results):
                     "vs_alone": cmp,
                 }
                 lines.append(
-                    f"| {name} | {level} | {100 * np.nanmean(vals):.1f} | {closed:.2f} | "
-                    f"{100 * cmp['mean_diff']:+.1f} [{100 * cmp['ci_low']:+.1f}, "
-                    f"{100 * cmp['ci_high']:+.1f}] | {agree:.2f} / {tr:.2f} | {cost:.1f}x |"
+                    f"| {name} | {level} | {100 * np.nanmean(vals):.1f} "
+                    f"| {closed:.2f} | {100 * cmp['mean_diff']:+.1f} "
+                    f"[{100 * cmp['ci_low']:+.1f}, {100 * cmp['ci_high']:+.1f}] "
+                    f"| {agree:.2f} / {tr:.2f} | {cost:.1f}x |"
                 )
         lines += ["", f"SleepKD against KD ({metric}, paired over units):", ""]
         for level in levels:
@@ -237,8 +240,9 @@ def _table(results):
                     continue
                 cmp = paired_comparison(va, vb)
                 lines.append(
-                    f"- {level} unlabelled nights, {a} - {b}: {100 * cmp['mean_diff']:+.1f} "
-                    f"[{100 * cmp['ci_low']:+.1f}, {100 * cmp['ci_high']:+.1f}] points "
+                    f"- {level} unlabelled nights, {a} - {b}: "
+                    f"{100 * cmp['mean_diff']:+.1f} [{100 * cmp['ci_low']:+.1f}, "
+                    f"{100 * cmp['ci_high']:+.1f}] points "
                     f"({cmp['n_positive']} of {cmp['n']} units positive)"
                 )
     return lines, summary

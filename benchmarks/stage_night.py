@@ -66,6 +66,7 @@ def speed(tmp, n_epochs, strides):
     import torch
 
     from braindecode_sleepkd import export as ex
+    from braindecode_sleepkd.metrics import n_parameters
     from braindecode_sleepkd.models import preset
 
     night = tmp / "night.edf"
@@ -76,7 +77,7 @@ def speed(tmp, n_epochs, strides):
         model = preset("deepsleepnet", role, sfreq=SFREQ).eval()
         pt = ex.save_student(model, tmp / f"{role}.pt")
         onnx = ex.to_onnx(model, tmp / f"{role}.onnx", check=False)
-        n_params = sum(p.numel() for p in model.parameters())
+        n_params = n_parameters(model)
         for runtime, path in (("torch", pt), ("onnx", onnx)):
             for stride in strides:
                 out = subprocess.run(

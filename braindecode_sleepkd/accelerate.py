@@ -134,4 +134,4 @@ class AcceleratedSleepKDClassifier(AccelerateMixin, SleepKDClassifier):
             y_pred = self.distiller_(x, yi, index)
             loss = self.get_loss(y_pred, yi, X=x, training=True)
         self.accelerator.backward(loss)
-        return self._step(loss, y_pred)
+        return y_pred.step(loss)

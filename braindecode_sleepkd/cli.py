@@ -1,19 +1,19 @@
 """The ``sleepkd`` command line: ``demo``, ``benchmark`` and ``export``.
 
 Each sub-command lives in :mod:`braindecode_sleepkd.commands` as a module with
-``add_parser(subparsers)`` and ``run(args) -> int``.
+``add_parser(subparsers)`` and ``run(args) -> int``; the commands never import
+this module.
 """
 
 import argparse
-import importlib
 import sys
 import warnings
 
-COMMANDS = ("demo", "benchmark", "export", "stage")
+from .commands import CommandError, benchmark, demo, export, stage
 
+COMMANDS = {"demo": demo, "benchmark": benchmark, "export": export, "stage": stage}
 
-class CommandError(Exception):
-    """A user error in a sub-command: printed as one line, exit code 2."""
+__all__ = ["COMMANDS", "CommandError", "build_parser", "main"]
 
 
 def build_parser():
@@ -23,8 +23,7 @@ def build_parser():
         description="SleepKD: distil a large sleep-staging network into a small one.",
     )
     sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
-    for name in COMMANDS:
-        module = importlib.import_module(f"braindecode_sleepkd.commands.{name}")
+    for module in COMMANDS.values():
         module.add_parser(sub)
     return parser
 

@@ -1,37 +1,24 @@
 """SleepKDClassifier: staged teacher -> assistant -> student distillation."""
 
-import warnings
-
 import numpy as np
 import torch
 from skorch import NeuralNetClassifier
-from skorch.dataset import Dataset, unpack_data
+from skorch.dataset import Dataset
 from skorch.exceptions import NotInitializedError
-from skorch.history import History
 from skorch.utils import to_tensor
 from torch import nn
 
 from .callbacks import lr_scheduler, stage_callbacks
 from .checkpoint import StageStore, data_fingerprint, describe_params
 from .constants import ROLES, UNLABELLED
-from .distill.diagnostics import gradient_shares, hard_targets
-from .distill.guides import StoredOutputs
+from .distill.diagnostics import hard_targets, record_gradient_shares
 from .distill.losses import HardCELoss
-from .distill.recipes import recipe_settings, recipe_views
-from .distill.stage import DistillationStage
+from .distill.recipes import recipe_settings
 from .distill.strategies import make_strategy
-from .inputs import (
-    add_unlabelled,
-    as_sequences,
-    check_fit_params,
-    check_labels,
-    check_teacher_proba,
-)
-from .models.sequence import check_signal
-from .roles import build_role, check_models
-from .teachers import is_external_teacher
+from .inputs import as_sequences, check_labels, prepare_fit_data, split_batch
+from .roles import build_roles, check_links, check_models
+from .training import run_stage, seed_stage
 
-_STAGE_SEED_OFFSET = {"teacher": 0, "assistant": 1000, "student": 2000}
 #: Parameters that can change on a fitted estimator without unfitting it.
 _KEEPS_FIT = ("verbose", "batch_size", "checkpoint_dir", "cache_max_gb", "device")
 
@@ -241,23 +228,7 @@ class SleepKDClassifier(NeuralNetClassifier):
 
     def initialize_module(self):
         """Build the teacher, assistant and student (``module_``)."""
-        if self.teacher_pretrained and not isinstance(self.teacher, nn.Module):
-            raise ValueError(
-                "teacher_pretrained=True needs a trained teacher instance, got "
-                f"{self.teacher!r}."
-            )
-        if self.student is None:
-            raise ValueError("A student model is required (student=None given).")
-        signal = dict(getattr(self, "signal_", None) or {})
-        for role in ROLES:
-            module = build_role(
-                role,
-                getattr(self, role),
-                self.get_params_for(role),
-                signal,
-                pretrained=role == "teacher" and self.teacher_pretrained,
-                reinitialise=self.random_state is not None,
-            )
+        for role, module in build_roles(self).items():
             setattr(self, f"{role}_", module)
         self.module_ = self.student_
         self.alignments_ = nn.ModuleDict()
@@ -297,23 +268,6 @@ class SleepKDClassifier(NeuralNetClassifier):
         elif isinstance(X, torch.utils.data.Dataset):  # a user's own dataset
             return X
         return Dataset({"x": X, "index": np.arange(len(X))}, y)
-
-    def _prepare(self, X, y, groups, unlabelled):
-        X, y, groups, sfreq = as_sequences(
-            X, y, self.seq_len, self.seq_stride, groups=groups, return_sfreq=True
-        )
-        if y is None:
-            raise ValueError("y is required: labels of shape (n_seq, seq_len).")
-        y = check_labels(y, len(X), self.n_classes)
-        self.n_unlabelled_ = 0
-        if unlabelled is not None:
-            X, y, groups, self.n_unlabelled_ = add_unlabelled(
-                X, y, groups, unlabelled, self.seq_len, self.seq_stride
-            )
-        first = torch.as_tensor(np.asarray(X[0]))[None]
-        check_signal(first)
-        self.signal_ = check_fit_params(self, first.shape, sfreq)
-        return X, y, groups
 
     def check_is_fitted(self, attributes=None, *args, **kwargs):
         """Raise ``NotInitializedError`` (a ``NotFittedError``) before ``fit``."""
@@ -364,40 +318,25 @@ class SleepKDClassifier(NeuralNetClassifier):
         """
         self.__dict__.pop("stage_", None)
         self.fitted_ = False
-        n = self.n_classes
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-            raise ValueError(f"n_classes must be a whole number >= 2, got {n!r}.")
-        if teacher_proba is None and is_external_teacher(self.teacher):
-            teacher_proba = np.concatenate(
-                [
-                    self.teacher.predict_proba(
-                        data, seq_len=self.seq_len, seq_stride=self.seq_stride
-                    )
-                    for data in (X, unlabelled)
-                    if data is not None
-                ]
-            )
-        X, y, groups = self._prepare(X, y, groups, unlabelled)
-        external = {}
-        if teacher_proba is not None:
-            proba = check_teacher_proba(teacher_proba, y.shape[:2], self.n_classes)
-            logits = torch.log(torch.as_tensor(proba) + 1e-8)
-            external["teacher"] = StoredOutputs(logits=logits)
+        X, y, groups, external = prepare_fit_data(
+            self, X, y, groups, teacher_proba, unlabelled
+        )
         if groups is not None:
             fit_params["groups"] = np.asarray(groups)
         if not (self.warm_start and self.initialized_):
-            self._seed(0)
+            seed_stage(self, 0)
             self.initialize()
         x0 = torch.as_tensor(np.asarray(X[0]), dtype=torch.float32)[None]
         check_models(self.models_(), x0.to(self.device), self.n_classes, self.signal_)
         has_assistant = self.assistant_ is not None and self.ablation != "no_assistant"
         links = self.strategy_.links(has_assistant)
-        self._y = y
-        self._check_links(links, external)
+        check_links(self, links, external, y)
         store = StageStore(
             self.checkpoint_dir,
             describe_params(self.get_params(deep=False), self._weights_matter),
-            data_fingerprint(X, y, teacher_proba) if self.checkpoint_dir else {},
+            data_fingerprint(X, y, external.get("proba"))
+            if self.checkpoint_dir
+            else {},
         )
         self.checkpoint_path_ = store.directory
         dataset = self.get_dataset(X, y)
@@ -410,7 +349,7 @@ class SleepKDClassifier(NeuralNetClassifier):
                     "teacher: external probabilities (only the soft and hard terms "
                     "apply when the teacher guides)"
                 )
-            elif not self._run_stage(link, dataset, y, store, external, fit_params):
+            elif not run_stage(self, link, dataset, y, store, external, fit_params):
                 return self  # interrupted: resumable from checkpoint_dir
         self.module_ = self.student_
         self.history_ = self.histories_.get("student", self.history_)
@@ -431,109 +370,6 @@ class SleepKDClassifier(NeuralNetClassifier):
             name == "teacher" and self.teacher_pretrained
         )
 
-    def _check_links(self, links, external):
-        models = self.models_()
-        for role in sorted({r for link in links for r in (link.learner, *link.guides)}):
-            if models[role] is None and role not in external:
-                raise ValueError(
-                    f"The {role} is needed by strategy {self.strategy!r} but none "
-                    "was given (pass a model, or teacher_proba= for the teacher)."
-                )
-        trained = {link.learner for link in links if not link.guides}
-        trained -= {"teacher"} if (self.teacher_pretrained or external) else set()
-        if trained and not (self._y != UNLABELLED).any():
-            raise ValueError(
-                f"Every epoch is unscored (label -1) but the {', '.join(trained)} "
-                "learns from labels alone; give some scored epochs, or a "
-                "pretrained teacher."
-            )
-        weights = self.strategy_.weights()
-        if any(link.guides for link in links) and not any(weights.values()):
-            raise ValueError(
-                f"Every loss weight of strategy {self.strategy!r} is 0 ({weights}): "
-                "the learners would have nothing to learn from."
-            )
-
-    def _seed(self, offset):
-        if self.random_state is not None:
-            torch.manual_seed(int(self.random_state) + offset)
-
-    def _stage_epochs(self, learner):
-        override = getattr(self, f"{learner}_max_epochs", None)
-        return self.max_epochs if override is None else override
-
-    def _run_stage(self, link, dataset, y, store, external, fit_params):
-        """Train one link's learner; False when interrupted (Ctrl-C)."""
-        learner, models = link.learner, self.models_()
-        self.stage_, self.module_ = learner, models[learner]
-        self._seed(_STAGE_SEED_OFFSET[learner])
-        guides = {g: external.get(g, models[g]) for g in link.guides}
-        for model in models.values():
-            if model is not None:
-                model.eval()
-        views = self.augmentation
-        if views is None:
-            views = recipe_views(self.recipe, self.n_classes, self.random_state)
-        stage = DistillationStage(
-            self.module_, guides, self.strategy_, self.criterion_, views
-        )
-        # not a skorch-managed module: set past skorch's attribute check
-        object.__setattr__(self, "distiller_", stage.to(self.device))
-        x0 = torch.as_tensor(np.asarray(dataset.X["x"][0]), dtype=torch.float32)
-        self.alignments_[learner] = stage.build_alignments(x0[None].to(self.device))
-        self.initialize_optimizer()
-        self.history_ = History()
-        self._store, self._budget = store, self._stage_epochs(learner)
-        self._n_train = len(dataset)
-        self._initialize_callbacks()
-        status, done = store.load(learner, stage, self, self._budget)
-        if status == "finished":
-            self.stages_.append(f"{learner}: loaded from {store.path(learner)}")
-            return self._finish_stage(learner)
-        if self.cache_teacher and views is None:
-            stage.build_cache(dataset.X["x"], self.batch_size, self.cache_max_gb)
-        if self.verbose:
-            print(f"== stage {learner} ({self._budget} epochs) ==")
-        self.notify("on_train_begin", X=dataset, y=y)
-        try:
-            self.fit_loop(dataset, y, epochs=self._budget - done, **fit_params)
-        except KeyboardInterrupt:
-            self.notify("on_train_end", X=dataset, y=y)
-            if self._stopped_early():
-                return self._end_stage(learner, done)
-            self.stages_.append(
-                f"{learner}: interrupted after {len(self.history)} of {self._budget} "
-                "epochs (kept as partial; the next fit resumes it)"
-            )
-            warnings.warn(f"fit interrupted: {self.stages_[-1]}.", stacklevel=3)
-            self.histories_[learner] = self.history_
-            self.distiller_ = None
-            del self.stage_
-            return False
-        self.notify("on_train_end", X=dataset, y=y)
-        return self._end_stage(learner, done)
-
-    def _stopped_early(self):
-        """Whether the KeyboardInterrupt came from skorch's ``EarlyStopping``."""
-        return any(
-            getattr(cb, "misses_", 0) >= getattr(cb, "patience", float("inf"))
-            for _, cb in self.callbacks_
-        )
-
-    def _end_stage(self, learner, done):
-        self.save_stage_(finished=True)
-        resumed = f" (resumed after {done})" if done else ""
-        self.stages_.append(
-            f"{learner}: trained for {len(self.history)} epochs{resumed}"
-        )
-        return self._finish_stage(learner)
-
-    def _finish_stage(self, learner):
-        self.histories_[learner] = self.history_
-        self.distiller_.train(False)
-        self.distiller_ = None
-        return True
-
     def save_stage_(self, finished):
         """Write the running stage to ``checkpoint_dir`` (no-op without one)."""
         self._store.save(self.stage_, self.distiller_, self, self._budget, finished)
@@ -541,13 +377,7 @@ class SleepKDClassifier(NeuralNetClassifier):
     # ------------------------------------------------------------ train steps
     def split_batch(self, batch):
         """Return ``(x, index, y)`` of a batch (``index`` is None for plain X)."""
-        Xi, yi = unpack_data(batch)
-        index = None
-        if isinstance(Xi, dict):
-            Xi, index = Xi["x"], Xi["index"]
-        x = to_tensor(Xi, device=self.device).float()
-        yi = None if yi is None else to_tensor(yi, device=self.device)
-        return x, index, yi
+        return split_batch(batch, self.device)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """Sum of the stage's weighted terms (``y_pred``: a ``StageOutput``)."""
@@ -564,10 +394,9 @@ class SleepKDClassifier(NeuralNetClassifier):
         loss = self.get_loss(y_pred, yi, X=x, training=True)
         if self.diagnostics and len(self.history[-1]["batches"]) == 1:
             params = [p for _, p in self.get_all_learnable_params()]
-            for name, share in gradient_shares(y_pred.terms, params).items():
-                self.history.record(f"grad_share_{name}", share)
+            record_gradient_shares(self.history, y_pred.terms, params)
         loss.backward()
-        return self._step(loss, y_pred)
+        return y_pred.step(loss)
 
     def validation_step(self, batch, **fit_params):
         """Loss of the current learner on a validation batch."""
@@ -576,16 +405,7 @@ class SleepKDClassifier(NeuralNetClassifier):
         with torch.no_grad():
             y_pred = self.distiller_(x, yi, index)
             loss = self.get_loss(y_pred, yi, X=x, training=False)
-        return self._step(loss, y_pred)
-
-    @staticmethod
-    def _step(loss, y_pred):
-        return {
-            "loss": loss,
-            "y_pred": y_pred.out.logits,
-            "guide_logits": y_pred.guide_logits,
-            "targets": y_pred.targets,
-        }
+        return y_pred.step(loss)
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         """Record the stage's name in the history."""

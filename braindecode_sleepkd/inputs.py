@@ -307,3 +307,71 @@ def check_fit_params(net, shape, data_sfreq):
         "sfreq": sfreq,
         "n_classes": int(n_classes),
     }
+
+
+def prepare_fit_data(net, X, y, groups, teacher_proba, unlabelled):
+    """Checked sequences, labels, subjects and external guides for ``net.fit``.
+
+    Cuts windows into sequences, checks labels (-1: unscored), appends the
+    ``unlabelled`` sequences, checks the signal against the estimator's
+    settings (sets ``net.signal_`` and ``net.n_unlabelled_``) and turns an
+    external teacher's probabilities (given, or from ``net.teacher``'s
+    ``predict_proba`` on ``X`` then ``unlabelled``) into stored guide outputs.
+
+    Returns
+    -------
+    X, y, groups, external
+        ``external`` maps ``"teacher"`` to its
+        :class:`~.distill.guides.StoredOutputs` and ``"proba"`` to the checked
+        probabilities (empty without an external teacher).
+    """
+    from .distill.guides import StoredOutputs
+    from .models.sequence import check_signal
+    from .teachers import is_external_teacher
+
+    n = net.n_classes
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"n_classes must be a whole number >= 2, got {n!r}.")
+    if teacher_proba is None and is_external_teacher(net.teacher):
+        teacher_proba = np.concatenate(
+            [
+                net.teacher.predict_proba(
+                    data, seq_len=net.seq_len, seq_stride=net.seq_stride
+                )
+                for data in (X, unlabelled)
+                if data is not None
+            ]
+        )
+    X, y, groups, sfreq = as_sequences(
+        X, y, net.seq_len, net.seq_stride, groups=groups, return_sfreq=True
+    )
+    if y is None:
+        raise ValueError("y is required: labels of shape (n_seq, seq_len).")
+    y = check_labels(y, len(X), net.n_classes)
+    net.n_unlabelled_ = 0
+    if unlabelled is not None:
+        X, y, groups, net.n_unlabelled_ = add_unlabelled(
+            X, y, groups, unlabelled, net.seq_len, net.seq_stride
+        )
+    first = torch.as_tensor(np.asarray(X[0]))[None]
+    check_signal(first)
+    net.signal_ = check_fit_params(net, first.shape, sfreq)
+    external = {}
+    if teacher_proba is not None:
+        proba = check_teacher_proba(teacher_proba, y.shape[:2], net.n_classes)
+        logits = torch.log(torch.as_tensor(proba) + 1e-8)
+        external = {"teacher": StoredOutputs(logits=logits), "proba": proba}
+    return X, y, groups, external
+
+
+def split_batch(batch, device):
+    """``(x, index, y)`` of a skorch batch (``index`` is None for plain X)."""
+    from skorch.dataset import unpack_data
+    from skorch.utils import to_tensor
+
+    Xi, yi = unpack_data(batch)
+    index = None
+    if isinstance(Xi, dict):
+        Xi, index = Xi["x"], Xi["index"]
+    x = to_tensor(Xi, device=device).float()
+    return x, index, None if yi is None else to_tensor(yi, device=device)

@@ -76,12 +76,12 @@ def accuracy(y_true, y_pred):
     Parameters
     ----------
     y_true, y_pred : array-like of int
-        Stages ``0..4`` of the same epochs, any shape (flattened);
-        ``y_true`` may hold probabilities on one extra last axis.
+        As in :func:`macro_f1`.
 
     Returns
     -------
     float
+        In ``[0, 1]``.
     """
     return float(skm.accuracy_score(*_flat(y_true, y_pred)))
 
@@ -144,12 +144,12 @@ def kappa(y_true, y_pred):
     Parameters
     ----------
     y_true, y_pred : array-like of int
-        Stages ``0..4`` of the same epochs, any shape (flattened);
-        ``y_true`` may hold probabilities on one extra last axis.
+        The two raters' stages of the same epochs, as in :func:`macro_f1`.
 
     Returns
     -------
     float
+        In ``[-1, 1]``, or NaN.
     """
     yt, yp = _flat(y_true, y_pred)
     with warnings.catch_warnings():
@@ -166,8 +166,7 @@ def scores(y_true, y_pred):
     Parameters
     ----------
     y_true, y_pred : array-like of int
-        Stages ``0..4`` of the same epochs, any shape (flattened);
-        ``y_true`` may hold probabilities on one extra last axis.
+        True and predicted stages of the same epochs, as in :func:`macro_f1`.
 
     Returns
     -------

@@ -13,10 +13,11 @@ import copy
 import inspect
 import warnings
 
+import numpy as np
 import torch
 from torch import nn
 
-from .constants import ROLES
+from .constants import ROLES, UNLABELLED
 from .teachers import is_external_teacher
 
 __all__ = ["ROLES", "build_role", "check_models", "reset_weights"]
@@ -152,3 +153,64 @@ def check_models(models, x, n_classes, signal):
                 f"The {role} returns logits of shape {tuple(out.logits.shape)} "
                 f"for one sequence; expected (1, {x.shape[1]}, {n_classes})."
             )
+
+
+def check_links(net, links, external, y):
+    """Refuse a chain that cannot train, before any training.
+
+    Raises
+    ------
+    ValueError
+        A role the strategy needs is missing; a learner that learns from labels
+        alone gets only unscored epochs (-1); every loss weight is 0.
+    """
+    models = net.models_()
+    for role in sorted({r for link in links for r in (link.learner, *link.guides)}):
+        if models[role] is None and role not in external:
+            raise ValueError(
+                f"The {role} is needed by strategy {net.strategy!r} but none "
+                "was given (pass a model, or teacher_proba= for the teacher)."
+            )
+    trained = {link.learner for link in links if not link.guides}
+    trained -= {"teacher"} if (net.teacher_pretrained or external) else set()
+    if trained and not (np.asarray(y) != UNLABELLED).any():
+        raise ValueError(
+            f"Every epoch is unscored (label -1) but the {', '.join(sorted(trained))} "
+            "learns from labels alone; give some scored epochs, or a pretrained "
+            "teacher."
+        )
+    weights = net.strategy_.weights()
+    if any(link.guides for link in links) and not any(weights.values()):
+        raise ValueError(
+            f"Every loss weight of strategy {net.strategy!r} is 0 ({weights}): "
+            "the learners would have nothing to learn from."
+        )
+
+
+def build_roles(net):
+    """The teacher, assistant and student of estimator ``net``, by role.
+
+    Raises
+    ------
+    ValueError
+        ``teacher_pretrained=True`` without a teacher instance, or no student.
+    """
+    if net.teacher_pretrained and not isinstance(net.teacher, nn.Module):
+        raise ValueError(
+            "teacher_pretrained=True needs a trained teacher instance, got "
+            f"{net.teacher!r}."
+        )
+    if net.student is None:
+        raise ValueError("A student model is required (student=None given).")
+    signal = dict(getattr(net, "signal_", None) or {})
+    return {
+        role: build_role(
+            role,
+            getattr(net, role),
+            net.get_params_for(role),
+            signal,
+            pretrained=role == "teacher" and net.teacher_pretrained,
+            reinitialise=net.random_state is not None,
+        )
+        for role in ROLES
+    }

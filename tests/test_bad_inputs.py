@@ -33,6 +33,7 @@ from braindecode_sleepkd.datasets import (
     read_dreams_signal,
     read_isruc_labels,
     read_sleep_edf_hypnogram,
+    simulate_sleep_eeg,
 )
 from braindecode_sleepkd.datasets._windows import (
     annotate_epochs,
@@ -76,6 +77,30 @@ def _isruc(root, write_edf, s=1, n_epochs=4, n_labels=4, sfreq=50.0):
     write_edf(base / f"{s}.edf", sig, sfreq)
     labels = np.array([0, 1, 2, 3, 5])[np.arange(n_labels) % 5]
     _text(base / f"{s}_1.txt", "\n".join(map(str, labels)) + "\n")
+    return root
+
+
+def _night(folder):
+    """SC4001EC-Hypnogram.edf: 1 h of wake, 10 min of N2, 1 h of wake."""
+    folder.mkdir(parents=True, exist_ok=True)
+    annots = [(0, 3600, "Sleep stage W"), (3600, 600, "Sleep stage 2")]
+    annots.append((4200, 3600, "Sleep stage W"))
+    _hypnogram_edf(folder / "SC4001EC-Hypnogram.edf", annots)
+    return folder
+
+
+def _cut_signal_half(folder, n):
+    """Keep the channel line and the first half of the samples of excerpt<n>.txt."""
+    f = folder / f"excerpt{n}.txt"
+    lines = f.read_text().splitlines()
+    f.write_text("\n".join(lines[: 1 + (len(lines) - 1) // 2]) + "\n")
+    return folder
+
+
+def _isruc_two_scorers(t, n_1, n_2):
+    """Subject 1 with 4 epochs of signal and scorer files of n_1 and n_2 labels."""
+    root = _isruc(t.tmp, t.write_edf, n_epochs=4, n_labels=n_1)
+    _text(root / "1" / "1_2.txt", "\n".join(["0"] * n_2) + "\n")
     return root
 
 
@@ -352,7 +377,10 @@ CASES = [
         "dreams-mixed-sampling-rates",
         "raises",
         lambda t: DREAMS(
-            _dreams(_dreams(t.tmp, 1, 50.0), 2, 100.0), [1, 2], sfreq=None
+            _dreams(_dreams(t.tmp, 1, 50.0), 2, 100.0),
+            [1, 2],
+            sfreq=None,
+            native_sfreq=None,  # not the Spindles excerpts' rates
         ),
         ValueError,
         [
@@ -365,7 +393,9 @@ CASES = [
     (
         "dreams-all-epochs-unscored",
         "raises",
-        lambda t: DREAMS(_dreams(t.tmp, codes=[-2] * 24), 1, sfreq=50.0),
+        lambda t: DREAMS(
+            _dreams(t.tmp, codes=[-2] * 24), 1, sfreq=50.0, native_sfreq=None
+        ),
         ValueError,
         ["No labelled epoch left in 1 recordings", "excerpt1", "zero-length"],
     ),
@@ -375,6 +405,27 @@ CASES = [
         lambda t: DREAMS(_dreams(t.tmp), 1, format="mat"),
         ValueError,
         ["format must be 'txt' or 'edf'", "'mat'"],
+    ),
+    (
+        "dreams-text-cut-to-half",
+        "raises",
+        lambda t: DREAMS(_cut_signal_half(_dreams(t.tmp, 1, 100.0), 1), 1),
+        ValueError,
+        ["imply 50 Hz", "excerpt1 is documented at 100 Hz", "truncated"],
+    ),
+    (
+        "dreams-sfreq-zero",
+        "raises",
+        lambda t: DREAMS(t.tmp / "nowhere", sfreq=0),
+        ValueError,
+        ["sfreq must be a positive number of Hz", "got 0"],
+    ),
+    (
+        "dreams-sfreq-negative",
+        "raises",
+        lambda t: DREAMS(t.tmp / "nowhere", sfreq=-5),
+        ValueError,
+        ["sfreq must be a positive number of Hz", "got -5"],
     ),
     (
         "isruc-missing-folder",
@@ -412,6 +463,16 @@ CASES = [
         [r"2 \(length mismatch\) \+ 0 \(last epochs\)"],
     ),
     (
+        "isruc-both-scorers-differ-in-length",
+        "warns",
+        lambda t: ISRUC(1, _isruc_two_scorers(t, 4, 3), scorer="both"),
+        UserWarning,
+        [
+            "subject 1 session 1: the scorers' files differ in length",
+            r"1_1\.txt 4, 1_2\.txt 3 labels\), 1 labels of the longer one unused",
+        ],
+    ),
+    (
         "isruc-unknown-subgroup",
         "raises",
         lambda t: ISRUC(1, t.tmp, subgroup=4),
@@ -446,6 +507,15 @@ CASES = [
         FileNotFoundError,
         ["sample was not found; looked in", "nowhere", "SLEEPKD_DATA"],
     ),
+    (
+        "simulate-crop-keeps-only-wake",
+        "raises",
+        lambda t: simulate_sleep_eeg(
+            n_recordings=1, max_epochs_per_recording=60, hypnogram_dir=_night(t.tmp)
+        ),
+        ValueError,
+        ["keeps only wake", "max_epochs_per_recording >= 61", "crop_wake_mins"],
+    ),
     # --- sequences ---------------------------------------------------------
     (
         "seq-len-zero",
@@ -467,6 +537,16 @@ CASES = [
         lambda t: make_sequences(t.windows, 4),
         ValueError,
         ["seq_len=4 is longer than subject=1", "3 consecutive windows", "on_short"],
+    ),
+    (
+        "seq-ndarray-instead-of-windows",
+        "raises",
+        lambda t: make_sequences(np.zeros((8, 1, 300), dtype=np.float32), 2),
+        TypeError,
+        [
+            "make_sequences expects a braindecode BaseConcatDataset of windows",
+            r"got ndarray of shape \(8, 1, 300\)",
+        ],
     ),
     (
         "seq-mixed-sampling-rates",
@@ -945,7 +1025,7 @@ def test_dreams_reports_ambiguous_and_trimmed(tmp_path):
     codes = [5] * 6 + [2, 2, 3, 3, -1, 4] + [2] * 6 + [4] * 6  # epoch 1 ambiguous
     _dreams(tmp_path, codes=codes, extra=20)  # 0.4 s of signal after the last epoch
     with pytest.warns(UserWarning) as record:
-        ds = DREAMS(tmp_path, 1, sfreq=None, ambiguous="drop")
+        ds = DREAMS(tmp_path, 1, sfreq=None, ambiguous="drop", native_sfreq=None)
     text = " | ".join(str(w.message) for w in record)
     assert "excerpt1: 1 epochs dropped (1 ambiguous at positions [1])" in text
     assert "20 samples after the last scored epoch unused" in text

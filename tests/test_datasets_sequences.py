@@ -104,12 +104,10 @@ def test_lazy_dataset_equals_arrays(windows):
     assert first == (0, 1, 2, 3)
 
 
+@pytest.mark.needs_data("dreams-spindles")
 def test_real_sample_sequences():
     from braindecode_sleepkd.datasets import load_sample
-    from braindecode_sleepkd.datasets.paths import DEFAULT_DATA_DIR
 
-    if not (DEFAULT_DATA_DIR / "dreams-spindles").is_dir():
-        pytest.skip("real DREAMS excerpts absent")
     w = load_sample(subject_ids=[1, 3])
     X, y, groups = make_sequences(w, 20)
     assert X.shape == (6, 20, 1, 3000)

@@ -11,9 +11,7 @@ from braindecode_sleepkd.datasets.hypnograms import read_sleep_edf_hypnogram
 from braindecode_sleepkd.datasets.paths import DEFAULT_DATA_DIR
 
 HYP_DIR = DEFAULT_DATA_DIR.resolve() / "sleep-edf-hypnograms"
-pytestmark = pytest.mark.skipif(
-    not HYP_DIR.is_dir(), reason=f"real Sleep-EDF hypnograms absent: {HYP_DIR}"
-)
+pytestmark = pytest.mark.needs_data("sleep-edf-hypnograms")
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +69,7 @@ def test_learnable_but_not_trivial(small):
 def test_windows_dataset_description():
     with pytest.warns(UserWarning, match="movement/unknown epochs"):
         ds = simulate_sleep_eeg(
-            n_recordings=22, max_epochs_per_recording=20, sfreq=50, seed=0
+            n_recordings=22, max_epochs_per_recording=70, sfreq=50, seed=0
         )
     assert isinstance(ds, BaseConcatDataset) and len(ds.datasets) == 22
     desc = ds.description
@@ -84,7 +82,33 @@ def test_windows_dataset_description():
     X, y, _ = ds[0]
     assert X.shape == (1, 1500) and X.dtype == np.float32
     Xs, ys, groups = make_sequences(ds, 10)
-    assert Xs.shape == (44, 10, 1, 1500) and len(groups) == 44
+    assert Xs.shape == (154, 10, 1, 1500) and len(groups) == 154
+
+
+def test_crop_inside_the_wake_before_sleep_refused():
+    # 30 min of wake (60 epochs) precede sleep onset in every cropped night
+    with pytest.raises(ValueError) as info:
+        simulate_sleep_eeg(n_recordings=2, max_epochs_per_recording=60, sfreq=10)
+    msg = str(info.value)
+    assert "max_epochs_per_recording=60 keeps only wake in 2 of 2 recordings" in msg
+    assert "Use max_epochs_per_recording >= 61" in msg
+    with pytest.raises(ValueError, match="whole number >= 1"):
+        simulate_sleep_eeg(n_recordings=1, max_epochs_per_recording=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, y, g = simulate_sleep_eeg(
+            n_recordings=2, max_epochs_per_recording=61, sfreq=10, return_arrays=True
+        )
+    # the minimum it names is enough: every night reaches sleep
+    assert all((y[g == s] > 0).any() for s in np.unique(g))
+    _, y, _ = simulate_sleep_eeg(
+        n_recordings=1,
+        max_epochs_per_recording=5,
+        crop_wake_mins=0,
+        sfreq=10,
+        return_arrays=True,
+    )
+    assert len(y) == 5 and (y > 0).any()  # no wake crop: sleep from the start
 
 
 def test_bad_arguments():

@@ -25,6 +25,7 @@ EXAMPLE_REQUIREMENTS = {
     "plot_isruc_soft_targets.py": ("braindecode_sleepkd.datasets.isruc", "edfio"),
     "plot_export_onnx.py": ("braindecode_sleepkd.export", "onnx", "onnxruntime"),
     "plot_stage_a_night.py": (),
+    "plot_unscored_nights.py": (),
 }
 #: Examples written and tested elsewhere.
 TESTED_ELSEWHERE = {"plot_distill_from_yasa.py"}

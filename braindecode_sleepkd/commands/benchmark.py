@@ -6,7 +6,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from ..cli import CommandError
+from . import CommandError
 
 _INT_LIST = "comma-separated integers"
 

@@ -42,11 +42,11 @@ def _scores(model, X, y):
 
 def run(args):
     """Run the demo; returns the exit code."""
-    from ..cli import CommandError
     from ..datasets import load_sample, make_sequences
     from ..estimator import SleepKDClassifier
     from ..evaluation import compare_models
     from ..preprocessing import EpochScaler
+    from . import CommandError
 
     if args.max_epochs < 1 or args.seq_len < 1:
         raise CommandError("--max-epochs and --seq-len must be >= 1.")

@@ -9,7 +9,7 @@ only export files you trust.
 
 from pathlib import Path
 
-from ..cli import CommandError
+from . import CommandError
 
 #: Output format by file extension of ``--out``.
 FORMATS = {

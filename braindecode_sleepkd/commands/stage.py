@@ -8,7 +8,7 @@ Runs offline. ``.pkl``/``.pt`` models are pickles: only use files you trust.
 
 from pathlib import Path
 
-from ..cli import CommandError
+from . import CommandError
 
 
 def add_parser(subparsers):

@@ -4,6 +4,7 @@
 # License: BSD-3-Clause
 
 import io
+import logging
 import re
 import warnings
 from pathlib import Path
@@ -13,7 +14,7 @@ import numpy as np
 import pandas as pd
 from braindecode.datasets import BaseConcatDataset
 
-from ._edf import read_edf_channel
+from ._edf import read_edf_channel, read_edf_raw
 from ._text import read_lines, value_lines
 from ._windows import EPOCH_S, annotate_epochs, make_windows, raw_dataset
 from .paths import data_path
@@ -22,6 +23,16 @@ from .paths import data_path
 DREAMS_RK_TO_AASM = {5: 0, 4: 4, 3: 1, 2: 2, 1: 3, 0: 3, -1: -1, -2: -1, -3: -1}
 CODE_S = 5.0
 AMBIGUOUS_OPTIONS = ("drop", "majority", "raise")
+#: Native sampling rate (Hz) of each DREAMS Spindles excerpt (its readme).
+DREAMS_SPINDLES_SFREQ = {1: 100.0, 2: 200.0, 3: 50.0, 4: 200.0, 5: 200.0}
+DREAMS_SPINDLES_SFREQ.update({6: 200.0, 7: 200.0, 8: 200.0})
+#: Central EEG channel of each DREAMS Spindles excerpt (its readme).
+DREAMS_SPINDLES_CHANNEL = {1: "C3-A1", 3: "C3-A1"}
+DREAMS_SPINDLES_CHANNEL.update({k: "CZ-A1" for k in (2, 4, 5, 6, 7, 8)})
+#: Central EEG derivations looked for in an EDF excerpt, in this order.
+CENTRAL_CHANNELS = ("C3-A1", "CZ-A1")
+
+logger = logging.getLogger(__name__)
 
 
 def read_dreams_signal(fname):
@@ -242,6 +253,52 @@ def _find_excerpts(folder, fmt):
     return sorted(ids)
 
 
+def _central_channel(fname, subject):
+    """The central EEG channel of an EDF excerpt: its documented one, else the
+    first of :data:`CENTRAL_CHANNELS` the file has (names compared without case)."""
+    names = read_edf_raw(fname).ch_names
+    by_upper = {n.upper(): n for n in names}
+    documented = DREAMS_SPINDLES_CHANNEL.get(subject)
+    for cand in ((documented,) if documented else ()) + CENTRAL_CHANNELS:
+        if cand.upper() in by_upper:
+            return by_upper[cand.upper()]
+    raise ValueError(
+        f"{fname}: no central EEG channel ({' or '.join(CENTRAL_CHANNELS)}); "
+        f"available: {names}. Pass channel= to choose one."
+    )
+
+
+def _check_sfreq(sfreq):
+    if sfreq is None:
+        return None
+    try:
+        value = float(sfreq)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not np.isfinite(value) or value <= 0 or isinstance(sfreq, bool):
+        raise ValueError(
+            f"sfreq must be a positive number of Hz (or None to keep the native "
+            f"rates), got {sfreq!r}."
+        )
+    if not np.isclose(EPOCH_S * value, round(EPOCH_S * value)):
+        raise ValueError(
+            f"sfreq={value:g} Hz: a 30-s epoch would not be a whole number of "
+            "samples; choose another rate (e.g. 100)."
+        )
+    return value
+
+
+def _native_table(native_sfreq):
+    if native_sfreq == "spindles":
+        return DREAMS_SPINDLES_SFREQ
+    if native_sfreq is None or isinstance(native_sfreq, dict):
+        return native_sfreq or {}
+    raise ValueError(
+        "native_sfreq must be 'spindles', None or a dict {excerpt: Hz}, got "
+        f"{native_sfreq!r}."
+    )
+
+
 class DREAMS(BaseConcatDataset):
     """DREAMS excerpts as 30-s AASM windows (one recording per excerpt).
 
@@ -271,14 +328,22 @@ class DREAMS(BaseConcatDataset):
     format : {"txt", "edf"}
         Read ``excerptN.txt`` or the full PSG ``excerptN.edf``.
     channel : str | None
-        Channel to read; None: the channel of the text file, or ``C3-A1``
-        from an EDF file. A channel that is not there raises and lists the
-        available ones.
+        Channel to read; None: the channel of the text file, or from an EDF
+        file the central EEG channel the excerpt has (``C3-A1`` for excerpts
+        1 and 3, ``CZ-A1`` for 2 and 4-8; else the first of ``C3-A1``,
+        ``CZ-A1`` in the file). A channel that is not there raises and lists
+        the available ones.
     min_agreement : int
         Codes out of six that must agree on a stage for an epoch to be
         unambiguous (4 = strict majority).
     ambiguous : {"drop", "majority", "raise"}
         Handling of ambiguous epochs, see :func:`rk_codes_to_epochs`.
+    native_sfreq : "spindles" | dict | None
+        Documented native rate of each excerpt, checked against the inferred
+        one: a text file cut to half of its samples would otherwise be read
+        at half the rate. ``"spindles"``: the DREAMS Spindles rates
+        (:data:`DREAMS_SPINDLES_SFREQ`); a dict ``{excerpt: Hz}`` for another
+        DREAMS database; None: no check.
 
     Attributes
     ----------
@@ -309,9 +374,12 @@ class DREAMS(BaseConcatDataset):
         channel=None,
         min_agreement=4,
         ambiguous="drop",
+        native_sfreq="spindles",
     ):
         if format not in ("txt", "edf"):
             raise ValueError(f"format must be 'txt' or 'edf', got {format!r}")
+        sfreq = _check_sfreq(sfreq)
+        native = _native_table(native_sfreq)
         folder = data_path("dreams-spindles", path)
         if subject_ids is None:
             subject_ids = _find_excerpts(folder, format)
@@ -336,17 +404,21 @@ class DREAMS(BaseConcatDataset):
         records, notes = [], []
         for s in subject_ids:
             raw, desc = self._load_excerpt(
-                folder, s, format, channel, min_agreement, ambiguous
+                folder, s, format, channel, min_agreement, ambiguous, native
             )
             records.append((raw, desc))
-            if desc["n_dropped"] or desc["n_trimmed_samples"]:
+            trimmed = (
+                f"{desc['n_trimmed_samples']} samples after the last scored "
+                "epoch unused"
+            )
+            if desc["n_dropped"]:
                 notes.append(
                     f"excerpt{s}: {desc['n_dropped']} epochs dropped "
                     f"({desc['n_ambiguous']} ambiguous at positions "
-                    f"{list(desc['ambiguous_epochs'])}), "
-                    f"{desc['n_trimmed_samples']} samples after the last "
-                    "scored epoch unused"
+                    f"{list(desc['ambiguous_epochs'])}), {trimmed}"
                 )
+            elif desc["n_trimmed_samples"]:  # under one epoch: not a loss
+                logger.info("DREAMS excerpt%s: %s", s, trimmed)
         if notes:
             warnings.warn("DREAMS: " + "; ".join(notes), stacklevel=2)
         rates = {desc["sfreq_native"] for _, desc in records}
@@ -369,7 +441,7 @@ class DREAMS(BaseConcatDataset):
         super().__init__(windows.datasets)
 
     @staticmethod
-    def _load_excerpt(folder, subject, fmt, channel, min_agreement, ambiguous):
+    def _load_excerpt(folder, subject, fmt, channel, min_agreement, ambiguous, native):
         codes = read_dreams_hypnogram(folder / f"Hypnogram_excerpt{subject}.txt")
         fname = folder / f"excerpt{subject}.{fmt}"
         if fmt == "txt":
@@ -380,7 +452,7 @@ class DREAMS(BaseConcatDataset):
                 )
             sfreq_native = infer_sfreq(len(data), len(codes))
         else:
-            ch_name = "C3-A1" if channel is None else channel
+            ch_name = _central_channel(fname, subject) if channel is None else channel
             data, sfreq_native = read_edf_channel(fname, ch_name)
             inferred = infer_sfreq(len(data), len(codes))
             if inferred != sfreq_native:
@@ -388,6 +460,16 @@ class DREAMS(BaseConcatDataset):
                     f"{fname}: header says {sfreq_native:g} Hz but the hypnogram "
                     f"implies {inferred:g} Hz"
                 )
+        documented = native.get(subject)
+        if documented is not None and sfreq_native != documented:
+            raise ValueError(
+                f"{fname}: {len(data)} samples for {len(codes)} hypnogram codes "
+                f"({len(codes) * CODE_S:g} s) imply {sfreq_native:g} Hz, but "
+                f"excerpt{subject} is documented at {documented:g} Hz "
+                f"({int(len(codes) * CODE_S * documented)} samples expected): the "
+                "file is truncated or not this excerpt. For another DREAMS "
+                "database pass native_sfreq=None or {excerpt: Hz}."
+            )
         labels, report = rk_codes_to_epochs(
             codes, min_agreement=min_agreement, ambiguous=ambiguous
         )

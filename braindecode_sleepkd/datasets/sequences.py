@@ -45,6 +45,20 @@ def _window_starts(ds):
     return starts, stops
 
 
+def _check_windows(windows, caller):
+    """A clear TypeError for anything but a braindecode dataset of windows."""
+    if not hasattr(windows, "datasets"):
+        shape = getattr(windows, "shape", None)
+        what = type(windows).__name__ + (f" of shape {shape}" if shape else "")
+        raise TypeError(
+            f"{caller} expects a braindecode BaseConcatDataset of windows, one "
+            f"dataset per recording (e.g. from load_sample() or "
+            f"create_windows_from_events), got {what}. Arrays already cut into "
+            "sequences (n_seq, seq_len, n_chans, n_times) go to the estimator "
+            "directly."
+        )
+
+
 def _check_compatible(windows):
     """Same number of channels, samples per window and sampling rate everywhere."""
     shapes, rates = set(), set()
@@ -100,6 +114,7 @@ def sequence_starts(windows, seq_len, stride=None, on_short="raise"):
     rec_ids : np.ndarray of int64
         Recording (position in ``windows.datasets``) of each sequence.
     """
+    _check_windows(windows, "sequence_starts")
     seq_len = _count(seq_len, "seq_len")
     stride = seq_len if stride is None else _count(stride, "stride")
     if on_short not in SHORT_OPTIONS:
@@ -206,6 +221,7 @@ def make_sequences(
     --------
     SequenceDataset : the same sequences, loaded lazily.
     """
+    _check_windows(windows, "make_sequences")
     _check_compatible(windows)
     starts, rec_ids = sequence_starts(windows, seq_len, stride, on_short)
     offsets = np.concatenate([[0], np.cumsum([len(d) for d in windows.datasets])])
@@ -300,6 +316,7 @@ class SequenceDataset(Dataset):
     def __init__(
         self, windows, seq_len, stride=None, on_short="raise", group_by="subject"
     ):
+        _check_windows(windows, "SequenceDataset")
         _check_compatible(windows)
         self.windows = windows
         self.seq_len = int(seq_len)

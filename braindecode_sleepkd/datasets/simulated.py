@@ -151,6 +151,37 @@ def _perturb_bouts(labels, rng, spread=0.3):
     return np.repeat(labels[starts], new.astype(int))
 
 
+def _max_epochs(value):
+    try:
+        ok = float(value) == int(value) and int(value) >= 1
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"max_epochs_per_recording must be a whole number >= 1 or None, "
+            f"got {value!r}."
+        )
+    return int(value)
+
+
+def _check_not_only_wake(plans, max_epochs, crop_wake_mins):
+    """Refuse a crop that keeps nothing but the wake before sleep onset."""
+    first_sleep = [int(np.argmax(labels > 0)) for _, labels, _, _ in plans]
+    only_wake = [
+        fname.name for (fname, *_), k in zip(plans, first_sleep) if k >= max_epochs
+    ]
+    if only_wake:
+        need = max(first_sleep) + 1
+        raise ValueError(
+            f"max_epochs_per_recording={max_epochs} keeps only wake in "
+            f"{len(only_wake)} of {len(plans)} recordings ({', '.join(only_wake[:3])}"
+            f"{', ...' if len(only_wake) > 3 else ''}): each night starts with "
+            f"{crop_wake_mins:g} min of wake ({2 * crop_wake_mins:g} epochs) before "
+            f"sleep onset. Use max_epochs_per_recording >= {need} (the minimum for "
+            "these recordings), or a smaller crop_wake_mins."
+        )
+
+
 def simulate_sleep_eeg(
     n_recordings=39,
     max_epochs_per_recording=None,
@@ -188,7 +219,10 @@ def simulate_sleep_eeg(
     n_recordings : int
         Number of recordings (nights) to simulate, 1 to 40.
     max_epochs_per_recording : int | None
-        Keep only the first epochs of each night (small test versions).
+        Keep only the first epochs of each night (small test versions). It
+        must reach past the wake kept before sleep onset (``crop_wake_mins``,
+        60 epochs by default): a crop that leaves a night with only wake
+        raises and says the minimum.
     sfreq : float
         Sampling rate in Hz (30 s * sfreq must be whole).
     seed : int
@@ -226,9 +260,11 @@ def simulate_sleep_eeg(
     subj_rngs = [np.random.default_rng(s) for s in root.spawn(n_subjects + 1)]
     rec_seeds = subj_rngs.pop().integers(0, 2**63, n_recordings)
     subjects = [_subject_params(r) for r in subj_rngs]
+    if max_epochs_per_recording is not None:
+        max_epochs_per_recording = _max_epochs(max_epochs_per_recording)
     label_cache = {}
     info = mne.create_info(["EEG"], sfreq, ch_types="eeg")
-    records, dropped = [], 0
+    plans = []
     for i in range(n_recordings):
         fname = files[i % len(files)]
         if fname not in label_cache:
@@ -239,8 +275,13 @@ def simulate_sleep_eeg(
         labels = labels[labels >= 0]
         if i >= len(files):
             labels = _perturb_bouts(labels, rng)
+        plans.append((fname, labels, rng, n_drop))
+    if max_epochs_per_recording is not None:
+        _check_not_only_wake(plans, max_epochs_per_recording, crop_wake_mins)
+    records, dropped = [], 0
+    for i, (fname, labels, rng, n_drop) in enumerate(plans):
         if max_epochs_per_recording is not None:
-            labels = labels[: int(max_epochs_per_recording)]
+            labels = labels[:max_epochs_per_recording]
         x = _simulate_recording(labels, sfreq, subjects[i // 2], rng)
         dropped += n_drop
         desc = dict(

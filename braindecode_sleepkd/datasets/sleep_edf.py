@@ -16,6 +16,7 @@ from ._windows import EPOCH_S, make_windows
 from .stages import SLEEP_EDF_MAPPING
 
 SLEEP_EDF_URL = "https://physionet.org/content/sleep-edfx/1.0.0/sleep-cassette/"
+ON_MISSING_OPTIONS = ("warn", "raise", "ignore")
 
 
 def sleep_edf_records():
@@ -63,9 +64,9 @@ class SleepEDF(BaseConcatDataset):
     ----------
     subject_ids : list of int | int | None
         Subjects 0..82 (39, 68, 69, 78, 79 do not exist); None: 0..19, the
-        Sleep-EDF-20 subset (39 nights).
+        Sleep-EDF-20 subset (39 nights: subject 13 has no night 2).
     recording_ids : list of int
-        Nights, 1 and/or 2 (subject 13 has no night 2).
+        Nights, 1 and/or 2.
     path : str | Path | None
         Folder holding the ``SC4*-PSG.edf`` and ``SC4*-Hypnogram.edf``
         files; default MNE's ``physionet-sleep-data`` folder.
@@ -78,6 +79,12 @@ class SleepEDF(BaseConcatDataset):
         Resample to this rate (Hz); None keeps 100 Hz.
     scale_to_uv : bool
         Store microvolts (float32 windows of tens of uV) instead of volts.
+    on_missing : {"warn", "raise", "ignore"}
+        Requested (subject, night) pairs that are not in the corpus (e.g.
+        subject 13 night 2, subjects 36 and 52 night 1) are skipped with a
+        warning that lists and counts them, as braindecode and MNE do
+        (``"warn"``), skipped silently, or refused (``"raise"``). No
+        existing pair at all always raises.
 
     Attributes
     ----------
@@ -101,17 +108,31 @@ class SleepEDF(BaseConcatDataset):
         crop_wake_mins=30,
         sfreq=None,
         scale_to_uv=True,
+        on_missing="warn",
     ):
         if subject_ids is None:
             subject_ids = list(range(20))
         subject_ids = [int(s) for s in np.atleast_1d(subject_ids)]
         recording_ids = [int(r) for r in np.atleast_1d(recording_ids)]
+        if on_missing not in ON_MISSING_OPTIONS:
+            raise ValueError(
+                f"on_missing must be one of {ON_MISSING_OPTIONS}, got {on_missing!r}"
+            )
         table = sleep_edf_records().set_index(["subject", "night"])
         pairs = [(s, r) for s in subject_ids for r in recording_ids]
         absent = [p for p in pairs if p not in table.index]
-        if absent:
+        pairs = [p for p in pairs if p in table.index]
+        if absent and (on_missing == "raise" or not pairs):
             raise ValueError(
                 f"Not in the Sleep Cassette corpus (subject, night): {absent}"
+                + ("" if pairs else "; no requested night exists.")
+            )
+        if absent and on_missing == "warn":
+            warnings.warn(
+                f"SleepEDF: {len(absent)} requested (subject, night) pairs are not "
+                f"in the Sleep Cassette corpus and were skipped: {absent}; loading "
+                f"the other {len(pairs)} nights (on_missing='raise' refuses).",
+                stacklevel=2,
             )
         folder = Path(path).expanduser() if path is not None else _default_folder()
         files = [
@@ -139,8 +160,12 @@ class SleepEDF(BaseConcatDataset):
                 )
             datasets.append(ds)
         if notes:
+            n_mov = sum(int(d.description["n_movement"]) for d in datasets)
+            n_unk = sum(int(d.description["n_unknown"]) for d in datasets)
             warnings.warn(
-                "SleepEDF: epochs left out by the AASM mapping: " + "; ".join(notes),
+                f"SleepEDF: {n_mov + n_unk} epochs left out by the AASM mapping "
+                f"({n_mov} movement, {n_unk} unknown) in {len(notes)} of "
+                f"{len(datasets)} nights: " + "; ".join(notes),
                 stacklevel=2,
             )
         windows = make_windows(datasets, mapping=SLEEP_EDF_MAPPING)

@@ -11,6 +11,7 @@ from .losses import (
     SoftKLLoss,
 )
 from .recipes import RECIPES
+from .stage import DistillationStage, StageOutput
 from .strategies import (
     ABLATIONS,
     DistillationStrategy,
@@ -26,6 +27,8 @@ __all__ = [
     "ABLATIONS",
     "RECIPES",
     "ConsistentViews",
+    "DistillationStage",
+    "StageOutput",
     "DISTLoss",
     "DKDLoss",
     "DistillationStrategy",

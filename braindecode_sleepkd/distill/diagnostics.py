@@ -17,7 +17,7 @@ from skorch.callbacks import Callback
 from ..constants import N_STAGES, UNLABELLED
 from ..metrics import kappa
 
-__all__ = ["StageMonitor", "gradient_shares", "hard_targets"]
+__all__ = ["StageMonitor", "gradient_shares", "hard_targets", "record_gradient_shares"]
 
 
 def hard_targets(y):
@@ -56,6 +56,12 @@ def gradient_shares(terms, params):
         norms[name] = sq**0.5
     total = sum(norms.values())
     return {k: (v / total if total else 0.0) for k, v in norms.items()}
+
+
+def record_gradient_shares(history, terms, params):
+    """Record :func:`gradient_shares` as ``grad_share_<term>`` in ``history``."""
+    for name, share in gradient_shares(terms, params).items():
+        history.record(f"grad_share_{name}", share)
 
 
 class StageMonitor(Callback):

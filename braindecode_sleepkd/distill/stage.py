@@ -36,6 +36,15 @@ class StageOutput(NamedTuple):
     targets: object
     """The targets of the view the learner saw (mixed by mixup)."""
 
+    def step(self, loss):
+        """The dict a skorch train or validation step returns (callbacks read it)."""
+        return {
+            "loss": loss,
+            "y_pred": self.out.logits,
+            "guide_logits": self.guide_logits,
+            "targets": self.targets,
+        }
+
 
 class DistillationStage(nn.Module):
     """A learner trained on labels and on the outputs of frozen guides.
