@@ -46,7 +46,7 @@ def test_unknown_option_is_rejected():
 
 def test_help_prints_no_warning():
     env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
-    for argv in (["--help"], ["export", "--help"], ["demo", "--help"]):
+    for argv in (["--help"], ["export", "--help"]):
         out = subprocess.run(
             [SLEEPKD, *argv], capture_output=True, text=True, env=env, timeout=120
         )
