@@ -8,12 +8,12 @@ from skorch.callbacks import (
     EpochTimer,
     LRScheduler,
     PassthroughScoring,
-    PrintLog,
     ProgressBar,
 )
 from torch.optim.lr_scheduler import CosineAnnealingLR, OneCycleLR
 
 from .distill.diagnostics import StageMonitor
+from .printlog import PrintLog
 
 __all__ = ["LR_SCHEDULES", "SaveEpoch", "stage_callbacks"]
 

@@ -25,9 +25,12 @@ from sklearn.exceptions import NotFittedError
 from torch import nn
 
 __all__ = [
+    "MAX_OPSET",
+    "MIN_OPSET",
     "ONNX_ATOL",
     "ExportError",
     "check_onnx",
+    "check_opset",
     "load_student",
     "save_student",
     "student_module",
@@ -39,6 +42,18 @@ __all__ = [
 ONNX_ATOL = 1e-4
 #: Default ONNX opset (supported by onnxruntime >= 1.14).
 DEFAULT_OPSET = 17
+#: Lowest ONNX opset accepted: ``MaxPool`` with ``ceil_mode`` (used by the
+#: presets) and dynamic axes through pooling need opset 10.
+MIN_OPSET = 10
+#: Highest ONNX opset accepted: the newest one torch's TorchScript-based exporter
+#: (the one used here) writes.
+MAX_OPSET = int(
+    getattr(
+        getattr(torch.onnx, "_constants", None),
+        "ONNX_TORCHSCRIPT_EXPORTER_MAX_OPSET",
+        20,
+    )
+)
 _EXTRA_HINT = "install the export extra: pip install braindecode-sleepkd[export]"
 _STUDENT_FORMAT = "braindecode-sleepkd-student/1"
 
@@ -48,6 +63,45 @@ class ExportError(RuntimeError):
 
 
 # --------------------------------------------------------------------- helpers
+def check_opset(opset):
+    """Return ``opset`` as an int, or say which opsets are supported.
+
+    Parameters
+    ----------
+    opset : int
+        ONNX opset version asked for.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        If ``opset`` is not an int in ``MIN_OPSET .. MAX_OPSET``.
+    """
+    supported = f"supported opsets are {MIN_OPSET} to {MAX_OPSET}"
+    if isinstance(opset, bool) or not isinstance(opset, (int, np.integer)):
+        raise ValueError(f"opset must be an int ({supported}), got {opset!r}.")
+    if not MIN_OPSET <= opset <= MAX_OPSET:
+        raise ValueError(
+            f"ONNX opset {opset} is not supported: {supported} (default "
+            f"{DEFAULT_OPSET}; opsets below {MIN_OPSET} lack MaxPool's ceil_mode "
+            f"and dynamic pooling; {MAX_OPSET} is the newest that torch's "
+            "exporter writes)."
+        )
+    return int(opset)
+
+
+def _check_seq_len(seq_len):
+    if seq_len is None:
+        return
+    if isinstance(seq_len, bool) or not isinstance(seq_len, (int, np.integer)):
+        raise ValueError(f"seq_len must be a positive int or None, got {seq_len!r}.")
+    if seq_len < 1:
+        raise ValueError(f"seq_len must be a positive int or None, got {seq_len}.")
+
+
 def _require(name, purpose):
     """Import an optional dependency or say which extra installs it."""
     try:
@@ -199,7 +253,7 @@ def to_onnx(
         sequence); an error says so if the architecture does not allow it. An
         int: the sequence length is fixed to it.
     opset : int, default=17
-        ONNX opset version.
+        ONNX opset version, from :data:`MIN_OPSET` (10) to :data:`MAX_OPSET`.
     check : bool, default=True
         Validate the file with ``onnx.checker`` and compare onnxruntime with torch
         (on a batch size and, when dynamic, a sequence length other than the
@@ -220,10 +274,14 @@ def to_onnx(
         The estimator is not fitted.
     ImportError
         ``onnx`` (or, with ``check=True``, ``onnxruntime``) is not installed.
+    ValueError
+        ``opset`` or ``seq_len`` is out of range.
     ExportError
         The path cannot be written, the export failed, or the exported model
         does not reproduce torch's logits.
     """
+    opset = check_opset(opset)
+    _check_seq_len(seq_len)
     module = student_module(estimator_or_module)
     onnx = _require("onnx", "export to ONNX")
     if check:
@@ -231,8 +289,6 @@ def to_onnx(
     chans, times = _signal_shape(estimator_or_module, module, n_chans, n_times)
     path = _prepare_path(path)
     dynamic = seq_len is None
-    if not dynamic and int(seq_len) < 1:
-        raise ValueError(f"seq_len must be a positive int or None, got {seq_len}.")
     export_len = 3 if dynamic else int(seq_len)
     model = _eval_copy(module)
     x = _example(chans, times, batch=2, seq_len=export_len)
@@ -244,7 +300,7 @@ def to_onnx(
                 (x,),
                 str(path),
                 dynamo=False,
-                opset_version=int(opset),
+                opset_version=opset,
                 input_names=["x"],
                 output_names=["logits"],
                 dynamic_axes={"x": axes, "logits": axes},
@@ -384,6 +440,7 @@ def to_torchscript(
     """
     if method not in ("trace", "export"):
         raise ValueError(f"method must be 'trace' or 'export', got {method!r}.")
+    _check_seq_len(seq_len)
     module = student_module(estimator_or_module)
     chans, times = _signal_shape(estimator_or_module, module, n_chans, n_times)
     path = _prepare_path(path)

@@ -856,7 +856,95 @@ CASES = [
         2,
         ["cannot load checkpoint", r"bad\.pkl"],
     ),
+    # (the export rows name a missing checkpoint: the arguments are checked first)
+    (
+        "cli-export-opset-too-old",
+        "exit",
+        lambda t: [
+            "export",
+            "--checkpoint",
+            "no.pkl",
+            "--out",
+            "s.onnx",
+            "--opset",
+            "5",
+        ],
+        2,
+        ["ONNX opset 5 is not supported", "supported opsets are 10 to 20"],
+    ),
+    (
+        "cli-export-opset-too-new",
+        "exit",
+        lambda t: [
+            "export",
+            "--checkpoint",
+            "no.pkl",
+            "--out",
+            "s.onnx",
+            "--opset",
+            "99",
+        ],
+        2,
+        ["ONNX opset 99 is not supported", "supported opsets are 10 to 20"],
+    ),
+    (
+        "cli-export-unknown-extension",
+        "exit",
+        lambda t: ["export", "--checkpoint", "no.pkl", "--out", "a.txt"],
+        2,
+        [r"--out a\.txt: unknown extension '\.txt'", r"\.onnx \(onnx\)", r"\.pt "],
+    ),
+    (
+        "cli-export-format-contradicts-extension",
+        "exit",
+        lambda t: [
+            "export",
+            "--checkpoint",
+            "no.pkl",
+            "--out",
+            "s.pt",
+            "--format",
+            "onnx",
+        ],
+        2,
+        [r"--format onnx does not match --out s\.pt \(\.pt is torchscript\)"],
+    ),
+    (
+        "cli-export-opset-for-torchscript",
+        "exit",
+        lambda t: [
+            "export",
+            "--checkpoint",
+            "no.pkl",
+            "--out",
+            "s.pt",
+            "--opset",
+            "17",
+        ],
+        2,
+        ["--opset applies to ONNX only"],
+    ),
+    (
+        "export-opset-out-of-range",
+        "raises",
+        lambda t: _export_onnx(t, opset=9),
+        ValueError,
+        ["ONNX opset 9 is not supported", "supported opsets are 10 to 20"],
+    ),
+    (
+        "export-opset-not-an-int",
+        "raises",
+        lambda t: _export_onnx(t, opset="17"),
+        ValueError,
+        ["opset must be an int", "got '17'"],
+    ),
 ]
+
+
+def _export_onnx(t, **kwargs):
+    from braindecode_sleepkd.export import to_onnx
+
+    to_onnx(_model(), t.tmp / "s.onnx", n_chans=1, n_times=300, **kwargs)
 
 
 def _truncate_isruc(t, fraction):

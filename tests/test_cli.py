@@ -1,5 +1,6 @@
 """The ``sleepkd`` command line: demo on the real sample, clear errors."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -41,3 +42,14 @@ def test_unknown_option_is_rejected():
     assert out.returncode == 2
     assert "unrecognized arguments: --nope" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_help_prints_no_warning():
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+    for argv in (["--help"], ["export", "--help"]):
+        out = subprocess.run(
+            [SLEEPKD, *argv], capture_output=True, text=True, env=env, timeout=120
+        )
+        assert out.returncode == 0
+        assert out.stdout.startswith("usage: sleepkd")
+        assert out.stderr == "", out.stderr

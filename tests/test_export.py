@@ -198,7 +198,7 @@ def test_cli_export_pickle_and_pt(fitted, tmp_path, capsys):
 
 
 def test_cli_export_errors(tmp_path, capsys):
-    rc = main(["export", "--checkpoint", str(tmp_path / "nope.pkl"), "--out", "a"])
+    rc = main(["export", "--checkpoint", str(tmp_path / "nope.pkl"), "--out", "a.pt"])
     assert rc == 2
     assert "does not exist" in capsys.readouterr().err
     ckpt = tmp_path / "unfitted.pkl"
@@ -212,3 +212,45 @@ def test_cli_export_errors(tmp_path, capsys):
     rc = main(["export", "--checkpoint", str(bad), "--out", str(tmp_path / "b.onnx")])
     assert rc == 2
     assert "cannot" in capsys.readouterr().err.lower()
+
+
+def test_cli_export_opset_and_format_by_extension(fitted, tmp_path, capsys):
+    import onnx
+
+    ckpt = tmp_path / "clf.pkl"
+    with open(ckpt, "wb") as f:
+        pickle.dump(fitted, f)
+    out = tmp_path / "s11.onnx"
+    assert (
+        main(["export", "--checkpoint", str(ckpt), "--out", str(out), "--opset", "11"])
+        == 0
+    )
+    assert "(onnx;" in capsys.readouterr().out
+    assert onnx.load(str(out)).opset_import[0].version == 11
+    for bad in ("5", str(ex.MAX_OPSET + 1)):
+        rc = main(
+            ["export", "--checkpoint", str(ckpt), "--out", str(out), "--opset", bad]
+        )
+        err = capsys.readouterr().err
+        assert rc == 2
+        assert err.count("\n") == 1  # one line, no IR dump
+        assert f"opset {bad} is not supported" in err
+        assert f"{ex.MIN_OPSET} to {ex.MAX_OPSET}" in err
+    txt = tmp_path / "a.txt"
+    assert main(["export", "--checkpoint", str(ckpt), "--out", str(txt)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown extension '.txt'" in err and ".onnx (onnx)" in err
+    assert not txt.exists()
+    pth = tmp_path / "s.pth"
+    assert main(["export", "--checkpoint", str(ckpt), "--out", str(pth)]) == 0
+    assert "(torchscript;" in capsys.readouterr().out
+    assert torch.jit.load(str(pth)) is not None
+
+
+def test_to_onnx_refuses_opset_before_writing(tmp_path):
+    path = tmp_path / "s.onnx"
+    with pytest.raises(ValueError, match="supported opsets are 10 to"):
+        ex.to_onnx(ExportTinyNet(), path, opset=7, n_chans=1, n_times=300)
+    assert not path.exists()
+    with pytest.raises(ValueError, match="seq_len must be a positive int"):
+        ex.to_onnx(ExportTinyNet(), path, seq_len=2.5, n_chans=1, n_times=300)

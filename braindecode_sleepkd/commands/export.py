@@ -11,6 +11,14 @@ from pathlib import Path
 
 from . import CommandError
 
+#: Output format by file extension of ``--out``.
+FORMATS = {
+    ".onnx": "onnx",
+    ".pt": "torchscript",
+    ".pth": "torchscript",
+    ".ts": "torchscript",
+}
+
 
 def add_parser(subparsers):
     """Register the ``export`` sub-command."""
@@ -30,12 +38,16 @@ def add_parser(subparsers):
         help="a pickled fitted SleepKDClassifier (.pkl/.pickle/.joblib) or a "
         "student saved with braindecode_sleepkd.export.save_student (.pt)",
     )
-    parser.add_argument("--out", required=True, help="file to write, e.g. student.onnx")
+    parser.add_argument(
+        "--out",
+        required=True,
+        help="file to write: .onnx (ONNX) or .pt/.pth/.ts (TorchScript)",
+    )
     parser.add_argument(
         "--format",
         choices=("onnx", "torchscript"),
         default=None,
-        help="default: from --out (.onnx -> onnx, else torchscript)",
+        help="default: from the extension of --out; if given, it must agree with it",
     )
     parser.add_argument(
         "--seq-len",
@@ -43,7 +55,9 @@ def add_parser(subparsers):
         default=None,
         help="fix the number of epochs per sequence (default: dynamic)",
     )
-    parser.add_argument("--opset", type=int, default=None, help="ONNX opset")
+    parser.add_argument(
+        "--opset", type=int, default=None, help="ONNX opset (10-20, default 17)"
+    )
     parser.add_argument(
         "--no-check",
         action="store_true",
@@ -53,13 +67,43 @@ def add_parser(subparsers):
     return parser
 
 
+def _output_format(out, given):
+    """The format written to ``out``: from its extension, checked against ``given``."""
+    suffix = Path(out).suffix.lower()
+    accepted = ", ".join(f"{ext} ({fmt})" for ext, fmt in FORMATS.items())
+    if suffix not in FORMATS:
+        what = f"unknown extension {suffix!r}" if suffix else "no file extension"
+        raise CommandError(f"--out {out}: {what}; use one of {accepted}.")
+    fmt = FORMATS[suffix]
+    if given is not None and given != fmt:
+        raise CommandError(
+            f"--format {given} does not match --out {out} ({suffix} is {fmt}); "
+            f"accepted extensions: {accepted}."
+        )
+    return fmt
+
+
+def _check_args(args, ex):
+    """Check the arguments before loading anything; return the output format."""
+    fmt = _output_format(args.out, args.format)
+    if args.opset is not None:
+        if fmt != "onnx":
+            raise CommandError(
+                f"--opset applies to ONNX only, not to {fmt} ({args.out})."
+            )
+        ex.check_opset(args.opset)
+    if args.seq_len is not None and args.seq_len < 1:
+        raise CommandError(f"--seq-len must be >= 1, got {args.seq_len}.")
+    return fmt
+
+
 def run(args):
     """Load the checkpoint, export the student and report the check."""
     from sklearn.exceptions import NotFittedError
 
     from .. import export as ex
 
-    fmt = args.format or ("onnx" if Path(args.out).suffix == ".onnx" else "torchscript")
+    fmt = _check_args(args, ex)
     try:
         obj = ex.load_checkpoint(args.checkpoint)
     except FileNotFoundError as err:
