@@ -16,6 +16,8 @@ SCRIPT = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
+    import torch
+    torch.set_num_threads(1)  # same float reductions as the reference fit
     from skorch.callbacks import Callback
     from braindecode_sleepkd import SleepKDClassifier
     from helpers import TinySleepNet, make_data
@@ -93,15 +95,21 @@ def test_sigkill_during_student_stage_then_resume(tmp_path):
             torch.load(ckpt / f"{name}.pt", weights_only=False)["module"]
         )
     X, y, _ = make_data()
-    straight = SleepKDClassifier(
-        TinySleepNet,
-        TinySleepNet,
-        TinySleepNet,
-        max_epochs=4,
-        random_state=0,
-        verbose=0,
-        teacher__width=16,
-        teacher__units=16,
-        assistant__width=12,
-    ).fit(X, y)
-    np.testing.assert_allclose(np.load(proba), straight.predict_proba(X), atol=1e-6)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as in the killed and resumed processes
+    try:
+        straight = SleepKDClassifier(
+            TinySleepNet,
+            TinySleepNet,
+            TinySleepNet,
+            max_epochs=4,
+            random_state=0,
+            verbose=0,
+            teacher__width=16,
+            teacher__units=16,
+            assistant__width=12,
+        ).fit(X, y)
+        reference = straight.predict_proba(X)
+    finally:
+        torch.set_num_threads(threads)
+    np.testing.assert_allclose(np.load(proba), reference, atol=1e-6)
