@@ -34,17 +34,8 @@ RECIPES = {
         "align": "pool",
         "views": False,
     },
-    "function_matching": {
-        "alpha_epoch": 0.1,
-        "beta_seq": 0.1,
-        "gamma_soft": 1.0,
-        "delta_hard": 0.0,
-        "temperature": 1.0,
-        "normalize_features": False,
-        "align": "pool",
-        "views": True,
-    },
 }
+RECIPES["function_matching"] = {**RECIPES["authors"], "views": True}
 """The recipes, by name.
 
 ``"paper"``
