@@ -34,7 +34,11 @@ from braindecode_sleepkd.benchmark import data as bdata
 from braindecode_sleepkd.metrics import kappa, macro_f1, paired_comparison
 
 SEQ_LEN = 10
-STUDENT = dict(lstm_units=8, dropout=0.0)
+# student name -> (student preset kwargs, assistant preset role)
+STUDENTS = {
+    "narrow": (dict(lstm_units=8, dropout=0.0), "student"),
+    "preset": ({}, "assistant"),
+}
 ROWS = {
     "KD, cached (paper weights)": dict(strategy="kd", recipe="paper"),
     "KD, consistent views": dict(strategy="kd", recipe="function_matching"),
@@ -43,15 +47,24 @@ ROWS = {
     "SleepKD, consistent views": dict(strategy="sleepkd", recipe="function_matching"),
     "DIST, consistent views": dict(strategy="dist", recipe="function_matching"),
 }
+ROW_ALIASES = {
+    "kd": "KD, cached (paper weights)",
+    "kd_views": "KD, consistent views",
+    "sleepkd_paper": "SleepKD (paper weights)",
+    "sleepkd_authors": "SleepKD (authors' code)",
+    "sleepkd_views": "SleepKD, consistent views",
+    "dist_views": "DIST, consistent views",
+}
 PAIRS = [
     ("SleepKD (paper weights)", "KD, cached (paper weights)"),
+    ("SleepKD (authors' code)", "KD, cached (paper weights)"),
     ("SleepKD, consistent views", "KD, consistent views"),
 ]
 
 
-def _split(subjects, split_seed):
+def _split(subjects, split_seed, n_test):
     order = np.random.default_rng(split_seed).permutation(np.unique(subjects))
-    return order[:1], order[1:5], order[5:]
+    return order[:n_test], order[n_test : n_test + 4], order[n_test + 4 :]
 
 
 def _data(args):
@@ -78,55 +91,94 @@ def _student_cost(clf, n_items):
     return float(np.mean([row["dur"] for row in hist])) / n_items
 
 
+def _teacher(args, split, Xl, yl, signal, common):
+    """The split's teacher, trained once and kept in ``--work`` for the other runs."""
+    path = Path(args.work) / f"teacher_split{split}_{args.teacher_epochs}ep.pt"
+    module = preset("deepsleepnet", "teacher", **signal)
+    if path.exists():
+        module.load_state_dict(torch.load(path, weights_only=True))
+        return module.eval()
+    torch.manual_seed(split)
+    tfit = SleepKDClassifier(
+        None,
+        None,
+        module,
+        strategy="scratch",
+        max_epochs=args.teacher_epochs,
+        random_state=split,
+        **common,
+    ).fit(Xl, yl)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(tfit.module_.state_dict(), path)
+    return tfit.module_.eval()
+
+
+def _predict(module, X):
+    with torch.no_grad():
+        module.eval()
+        logits = torch.cat(
+            [module(torch.as_tensor(X[i : i + 64])) for i in range(0, len(X), 64)]
+        )
+    return logits.argmax(-1).numpy()
+
+
 def run(args, results, path):
     X, y, subjects, recordings = _data(args)
-    common = dict(batch_size=16, lr=1e-3, verbose=0, seq_len=SEQ_LEN)
+    common = dict(
+        batch_size=16,
+        lr=1e-3,
+        verbose=0,
+        seq_len=SEQ_LEN,
+        lr_schedule=args.lr_schedule,
+    )
     signal = dict(n_chans=1, n_times=X.shape[-1], sfreq=args.sfreq)
+    student_kw, assistant_role = STUDENTS[args.student]
+    rows = {ROW_ALIASES.get(r, r): ROWS[ROW_ALIASES.get(r, r)] for r in args.rows}
     for split in args.splits:
-        test_s, lab_s, unl_s = _split(subjects, split)
+        test_s, lab_s, unl_s = _split(subjects, split, args.test_subjects)
         test, lab = np.isin(subjects, test_s), np.isin(subjects, lab_s)
         unl_recs = [r for r in np.unique(recordings[np.isin(subjects, unl_s)])]
+        if max(args.unlabelled) > len(unl_recs):
+            raise ValueError(
+                f"--unlabelled {max(args.unlabelled)} asks for more nights than the "
+                f"{len(unl_recs)} of the subjects outside this split's test and "
+                "labelled sets."
+            )
         key = f"split{split}"
         res = results.setdefault(key, {"runs": {}})
         Xl, yl, Xte, yte = X[lab], y[lab], X[test], y[test]
         t0 = time.time()
-        torch.manual_seed(split)
-        tfit = SleepKDClassifier(
-            None,
-            None,
-            preset("deepsleepnet", "teacher", **signal),
-            strategy="scratch",
-            max_epochs=args.teacher_epochs,
-            random_state=split,
-            **common,
-        ).fit(Xl, yl)
-        teacher = tfit.module_
-        t_pred = tfit.predict(Xte)
+        teacher = _teacher(args, split, Xl, yl, signal, common)
+        t_pred = _predict(teacher, Xte)
         res["teacher"] = _scores(yte, t_pred)
         res["sizes"] = {
             "labelled_epochs": int(yl.size),
             "test_epochs": int(yte.size),
             "test_subjects": test_s.tolist(),
+            "labelled_subjects": lab_s.tolist(),
         }
         print(f"{key} teacher {res['teacher']} ({time.time() - t0:.0f} s)", flush=True)
         for seed in args.seeds:
             for n_unl in [None, *args.unlabelled]:
-                rows = {"alone": dict(strategy="scratch")} if n_unl is None else ROWS
+                level_rows = (
+                    {"alone": dict(strategy="scratch")} if n_unl is None else rows
+                )
                 unl = np.isin(recordings, unl_recs[: n_unl or 0])
                 Xu = X[unl] if n_unl else None
-                for name, params in rows.items():
-                    run_key = f"seed{seed}|{'-' if n_unl is None else n_unl}|{name}"
+                for name, params in level_rows.items():
+                    level = "-" if n_unl is None else n_unl
+                    run_key = f"{args.student}|seed{seed}|{level}|{name}"
                     if run_key in res["runs"]:
                         continue
                     t0 = time.time()
                     clf = SleepKDClassifier(
                         teacher,
-                        preset("deepsleepnet", "student", **signal),
+                        preset("deepsleepnet", assistant_role, **signal),
                         "deepsleepnet",
                         teacher_pretrained=True,
                         max_epochs=args.epochs,
                         random_state=seed,
-                        **{f"student__{k}": v for k, v in STUDENT.items()},
+                        **{f"student__{k}": v for k, v in student_kw.items()},
                         **params,
                         **common,
                     ).fit(Xl, yl, unlabelled=Xu)
@@ -160,28 +212,45 @@ def run(args, results, path):
                     )
 
 
-def _table(results):
-    """Markdown rows: gap closed per row and unlabelled level, with intervals."""
+def _feature_share(runs_of, units, level, name):
+    """Mean share of the gradient norm of the epoch + sequence terms ('-': none)."""
+    shares = []
+    for split, seed in units:
+        run = runs_of[split].get(f"{seed}|{level}|{name}")
+        share = {} if run is None else run.get("grad_share") or {}
+        if "epoch" in share or "seq" in share:
+            shares.append(share.get("epoch", 0.0) + share.get("seq", 0.0))
+    return f"{np.mean(shares):.2f}" if shares else "-"
+
+
+def _table(results, student):
+    """Markdown rows of one student: gap closed per row and unlabelled level."""
     lines = []
     units = []  # (split, seed)
-    for split, res in results.items():
-        if not split.startswith("split"):
-            continue
-        seeds = sorted({k.split("|")[0] for k in res["runs"]})
+    runs_of = {
+        split: {
+            k.split("|", 1)[1]: v
+            for k, v in res["runs"].items()
+            if k.split("|")[0] == student
+        }
+        for split, res in results.items()
+        if split.startswith("split")
+    }
+    for split, runs in runs_of.items():
+        seeds = sorted({k.split("|")[0] for k in runs if k.endswith("|-|alone")})
         units += [(split, s) for s in seeds]
     levels = sorted(
         {
             int(k.split("|")[1])
-            for res in results.values()
-            if isinstance(res, dict) and "runs" in res
-            for k in res["runs"]
+            for runs in runs_of.values()
+            for k in runs
             if k.split("|")[1] != "-"
         }
     )
 
     def get(split, seed, level, name, metric):
-        run = results[split]["runs"].get(f"{seed}|{level}|{name}")
-        return np.nan if run is None else run[metric]
+        run = runs_of[split].get(f"{seed}|{level}|{name}")
+        return np.nan if run is None or run.get(metric) is None else run[metric]
 
     summary = {}
     for metric in ("macro_f1", "kappa"):
@@ -192,12 +261,18 @@ def _table(results):
             "",
             f"### {metric}: teacher {100 * np.nanmean(teacher):.1f}, student alone "
             f"{100 * np.nanmean(alone):.1f} (gap {100 * np.nanmean(gap):.1f} points, "
-            f"{len(units)} split x seed units)",
+            f"{len(units)} split x seed units; per split: "
+            + ", ".join(
+                f"{s} {100 * t:.1f} vs {100 * a:.1f}"
+                for (s, _), t, a in list(zip(units, teacher, alone))
+            )
+            + ")",
             "",
             "| row | unlabelled nights | score | gap closed "
             "| vs alone (paired 95% CI, points) "
-            "| agreement: teacher on test / guide on train | cost per item vs alone |",
-            "|---|---:|---:|---:|---|---|---:|",
+            "| agreement: teacher on test / guide on train | cost per item vs alone "
+            "| grad share of feature terms |",
+            "|---|---:|---:|---:|---|---|---:|---:|",
         ]
         cost_alone = np.array(
             [get(s, sd, "-", "alone", "cost_per_item") for s, sd in units]
@@ -229,7 +304,8 @@ def _table(results):
                     f"| {name} | {level} | {100 * np.nanmean(vals):.1f} "
                     f"| {closed:.2f} | {100 * cmp['mean_diff']:+.1f} "
                     f"[{100 * cmp['ci_low']:+.1f}, {100 * cmp['ci_high']:+.1f}] "
-                    f"| {agree:.2f} / {tr:.2f} | {cost:.1f}x |"
+                    f"| {agree:.2f} / {tr:.2f} | {cost:.1f}x "
+                    f"| {_feature_share(runs_of, units, level, name)} |"
                 )
         lines += ["", f"SleepKD against KD ({metric}, paired over units):", ""]
         for level in levels:
@@ -248,26 +324,61 @@ def _table(results):
     return lines, summary
 
 
+def _merge(parts):
+    """One results dict from the per-process files (runs united per split)."""
+    results = {"meta": {"commands": [], "settings": {}}}
+    for part in parts:
+        data = json.loads(part.read_text())
+        meta = data.get("meta", {})
+        for c in meta.get("commands", []):
+            if c not in results["meta"]["commands"]:
+                results["meta"]["commands"].append(c)
+        results["meta"]["settings"].update(meta.get("settings", {}))
+        for split, res in data.items():
+            if split.startswith("split"):
+                merged = results.setdefault(split, {"runs": {}})
+                merged["runs"].update(res["runs"])
+                merged.update({k: v for k, v in res.items() if k != "runs"})
+    return results
+
+
 def report(args, results, out):
-    lines, summary = _table(results)
     meta = results.get("meta", {})
+    students = sorted(
+        {
+            k.split("|")[0]
+            for split, res in results.items()
+            if split.startswith("split")
+            for k in res["runs"]
+        },
+        key=list(STUDENTS).index,
+    )
     md = [
         "# Gap closure on SIMULATED sleep EEG",
         "",
-        "Commands:",
+        "Commands (each writes its own part file; the report unites them):",
         "",
         *[f"    {c}" for c in meta.get("commands", [])],
-        "",
-        meta.get("setting", ""),
         "",
         "`gap closed` = mean(row - alone) / mean(teacher - alone) over the units; "
         "the interval is a paired Student-t interval of the row - alone "
         "difference over the same units. `cost per item` = the student stage's "
         "mean epoch time per training sequence over the student alone's (guides "
-        "that run live on every view cost the most).",
-        *lines,
-        "",
+        "that run live on every view cost the most). Agreement: the student's "
+        "test predictions against the teacher's, and (after the `/`) the last "
+        "epoch's training agreement with its own guide.",
     ]
+    summary = {}
+    for student in students:
+        lines, summary[student] = _table(results, student)
+        md += [
+            "",
+            f"## Student: {student}",
+            "",
+            meta.get("settings", {}).get(student, ""),
+            *lines,
+        ]
+    md.append("")
     (out / f"{args.name}.md").write_text("\n".join(md))
     results["summary"] = summary
     (out / f"{args.name}.json").write_text(json.dumps(results, indent=1))
@@ -276,43 +387,56 @@ def report(args, results, out):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--student", choices=list(STUDENTS), default="narrow")
     parser.add_argument("--splits", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--unlabelled", type=int, nargs="+", default=[0, 8, 24])
-    parser.add_argument("--epochs", type=int, default=15, help="epochs per stage")
-    parser.add_argument("--teacher-epochs", type=int, default=20)
-    parser.add_argument("--epochs-per-recording", type=int, default=150)
-    parser.add_argument("--sfreq", type=float, default=50.0)
+    parser.add_argument(
+        "--rows",
+        nargs="+",
+        default=list(ROW_ALIASES),
+        help=f"distillation rows (the student alone always runs): {list(ROW_ALIASES)}",
+    )
+    parser.add_argument("--test-subjects", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=20, help="epochs per stage")
+    parser.add_argument("--teacher-epochs", type=int, default=40)
+    parser.add_argument("--epochs-per-recording", type=int, default=240)
+    parser.add_argument("--sfreq", type=float, default=100.0)
+    parser.add_argument("--lr-schedule", default="cosine")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--report", action="store_true", help="only write the report")
     parser.add_argument("--out", default="benchmarks/results")
+    parser.add_argument("--work", default="benchmarks/work", help="teacher weights")
     parser.add_argument("--name", default="gap_closure")
     args = parser.parse_args(argv)
+    bad = [r for r in args.rows if ROW_ALIASES.get(r, r) not in ROWS]
+    if bad:
+        parser.error(f"unknown rows {bad}; valid: {list(ROW_ALIASES)}")
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    parts = sorted(out.glob(f"{args.name}_split*.json"))
     if args.report:
-        results = {"meta": json.loads(parts[0].read_text())["meta"]} if parts else {}
-        for part in parts:
-            data = json.loads(part.read_text())
-            results.update({k: v for k, v in data.items() if k != "meta"})
-        return report(args, results, out)
-    path = out / f"{args.name}_split{'-'.join(map(str, args.splits))}.json"
+        parts = sorted(out.glob(f"{args.name}_*split*.json"))
+        return report(args, _merge(parts), out)
+    splits = "-".join(map(str, args.splits))
+    path = out / f"{args.name}_{args.student}_split{splits}.json"
     results = json.loads(path.read_text()) if path.exists() else {}
     command = "python " + " ".join([sys.argv[0], *(argv or sys.argv[1:])])
     meta = results.setdefault("meta", {"commands": []})
     if command not in meta["commands"]:
         meta["commands"].append(command)
-    meta["setting"] = (
+    student_kw, assistant_role = STUDENTS[args.student]
+    meta.setdefault("settings", {})[args.student] = (
         f"Simulated EEG at {args.sfreq:g} Hz, {args.epochs_per_recording} epochs per "
-        "night, sequences of 10 epochs; per split 1 test subject (2 nights), 4 "
-        "labelled subjects (8 nights), unlabelled nights from the other 15 subjects. "
-        f"Teacher: deepsleepnet teacher preset, {args.teacher_epochs} epochs on the "
-        "labelled nights. Assistant: deepsleepnet student preset (default width). "
-        f"Student: deepsleepnet student preset with {STUDENT}. {args.epochs} epochs "
-        f"per stage for every row (the student alone too); seeds {args.seeds}; "
-        f"{args.threads} CPU thread(s) per process."
+        f"night, sequences of {SEQ_LEN} epochs; per split {args.test_subjects} test "
+        "subjects (2 nights each), 4 labelled subjects (8 nights), unlabelled nights "
+        "from the other subjects. Teacher: deepsleepnet teacher preset, "
+        f"{args.teacher_epochs} epochs on the labelled nights. Assistant: "
+        f"deepsleepnet {assistant_role} preset. Student: deepsleepnet student "
+        f"preset{' with ' + str(student_kw) if student_kw else ''}. {args.epochs} "
+        "epochs per stage for every row (the student alone too), learning rate "
+        f"schedule {args.lr_schedule}; seeds {args.seeds}; {args.threads} CPU "
+        "thread(s) per process."
     )
     run(args, results, path)
 
