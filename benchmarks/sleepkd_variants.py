@@ -64,7 +64,7 @@ def main(argv=None):
     test = np.isin(subjects, np.unique(subjects)[-2:])  # two subjects held out
     Xtr, ytr, Xte, yte = X[~test], y[~test], X[test], y[test]
 
-    common = dict(batch_size=16, lr=1e-3, verbose=0, seq_len=10)
+    common = dict(batch_size=16, lr=1e-3, verbose=0, seq_len=10, recipe="paper")
     torch.manual_seed(0)
     tfit = SleepKDClassifier(
         None,

@@ -107,6 +107,7 @@ def _make_clf(condition, teacher, seed, args):
         lr=args.lr,
         random_state=seed,
         verbose=0,
+        recipe="paper",
         student__lstm_units=args.student_lstm_units,
     )
     if condition == "scratch":

@@ -46,7 +46,7 @@ class SleepKDClassifier(NeuralNetClassifier):
     strategy : str, default="sleepkd"
         Distillation method: one of :func:`~braindecode_sleepkd.distill.strategies`.
         Method parameters are set as ``strategy__<name>``.
-    recipe : {"paper", "authors", "function_matching"}, default="paper"
+    recipe : {"paper", "authors", "function_matching"}, default="function_matching"
         Fills in every loss setting left at None (weights, temperature, feature
         normalisation and alignment, consistent views); see
         :data:`~braindecode_sleepkd.distill.recipes.RECIPES` for each one's source.
@@ -140,7 +140,7 @@ class SleepKDClassifier(NeuralNetClassifier):
         delta_hard=None,
         temperature=None,
         ablation=None,
-        recipe="paper",
+        recipe="function_matching",
         teacher_pretrained=False,
         teacher_max_epochs=None,
         assistant_max_epochs=None,

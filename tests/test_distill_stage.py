@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from helpers import TinySleepNet, make_data
 
-from braindecode_sleepkd.distill.alignment import pool_to
+from braindecode_sleepkd.distill.alignment import pool_pair, pool_to
 from braindecode_sleepkd.distill.guides import StoredOutputs
 from braindecode_sleepkd.distill.losses import HardCELoss
 from braindecode_sleepkd.distill.stage import DistillationStage
@@ -128,6 +128,16 @@ def test_pool_alignment_has_no_parameters_and_max_pools_the_guide():
     torch.testing.assert_close(
         out.terms["seq"], 0.2 * F.mse_loss(small.sequence_features, pooled)
     )
+
+
+def test_pool_pair_averages_the_learners_time_axis_onto_a_flat_guide():
+    small = torch.arange(2 * 3 * 4 * 5, dtype=torch.float32).reshape(2, 3, 4, 5)
+    big = torch.randn(2, 3, 8)
+    with pytest.raises(ValueError, match="without a time axis onto features with one"):
+        pool_to(big, small)
+    small_p, big_p = pool_pair(small, big)
+    torch.testing.assert_close(small_p, small.mean(-1))
+    torch.testing.assert_close(big_p, big.reshape(2, 3, 4, 2).amax(-1))
 
 
 def test_unknown_align_is_refused():

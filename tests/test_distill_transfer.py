@@ -42,7 +42,7 @@ def test_dist_strategy_terms_and_fit():
     strategy = make_strategy("dist", inter_weight=2.0, intra_weight=0.5)
     assert strategy.weights() == {"inter": 2.0, "intra": 0.5, "hard": 1.0}
     X, y, _ = make_data(n_seq=16)
-    clf = _clf(strategy="dist").fit(X, y)
+    clf = _clf(strategy="dist", recipe="paper").fit(X, y)
     cols = clf.histories_["student"][-1]
     assert {"train_loss_inter", "train_loss_intra", "train_loss_hard"} <= set(cols)
     assert "train_loss_soft" not in cols  # weight 0: not computed
@@ -200,7 +200,17 @@ def test_recipes_fill_in_only_what_is_left_at_none():
     clf.initialize()
     assert clf.strategy_.weights()["soft"] == 0.5
     assert clf.strategy_.align == "student_to_teacher"
-    paper = _clf()
+    default = _clf()
+    default.initialize()
+    assert default.recipe == "function_matching"
+    assert default.strategy_.weights() == {
+        "epoch": 0.1,
+        "seq": 0.1,
+        "soft": 1.0,
+        "hard": 0,
+    }
+    assert default.strategy_.align == "pool"
+    paper = _clf(recipe="paper")
     paper.initialize()
     assert paper.strategy_.weights() == {
         "epoch": 0.3,
@@ -223,7 +233,7 @@ def test_unknown_recipe_lists_the_valid_ones():
 
 def test_history_records_gradient_shares_agreement_and_kappa():
     X, y, groups = make_data(n_seq=24)
-    clf = _clf(train_split=subject_valid_split(0.25, random_state=0))
+    clf = _clf(train_split=subject_valid_split(0.25, random_state=0), recipe="paper")
     clf.fit(X, y, groups=groups)
     row = clf.histories_["student"][-1]
     shares = {k: v for k, v in row.items() if k.startswith("grad_share_")}

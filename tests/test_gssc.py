@@ -327,7 +327,7 @@ def _clf(teacher, strategy="sleepkd", **kwargs):
 @pytest.mark.slow
 def test_estimator_distils_gssc_at_every_level(teacher, two_excerpts):
     before = {k: v.clone() for k, v in teacher.state_dict().items()}
-    clf = _clf(teacher, max_epochs=3).fit(two_excerpts)
+    clf = _clf(teacher, max_epochs=3, recipe="paper").fit(two_excerpts)
     assert clf.stages_[0] == "teacher: pretrained, not trained"
     assert clf.stages_[1:] == ["assistant: trained for 3 epochs"] + [
         "student: trained for 3 epochs"
@@ -349,6 +349,20 @@ def test_estimator_distils_gssc_at_every_level(teacher, two_excerpts):
     proba = clf.predict_proba(two_excerpts)
     assert proba.shape == (12, 10, 5)
     np.testing.assert_allclose(proba.sum(-1), 1, atol=1e-5)
+
+
+@needs_gssc
+def test_default_recipe_pools_onto_gssc_flat_epoch_embedding(teacher, two_excerpts):
+    # GSSC's epoch embedding is (batch, seq, 512) without a time axis, the
+    # small models' (batch, seq, width, steps): the max-pool alignment of the
+    # default recipe averages the learner's steps away, no parameters
+    clf = _clf(teacher).fit(two_excerpts)
+    assert clf.recipe == "function_matching" and clf.strategy_.align == "pool"
+    assert len(clf.alignments_["assistant"]) == 0
+    row = clf.histories_["assistant"][-1]
+    assert {"train_loss_epoch", "train_loss_seq", "train_loss_soft"} <= set(row)
+    assert "train_loss_hard" not in row
+    assert np.isfinite(row["train_loss_epoch"]) and row["train_loss_epoch"] > 0
 
 
 @needs_gssc

@@ -190,6 +190,7 @@ class _Run:
         if self.class_weights is not None:
             kwargs["criterion__weight"] = torch.as_tensor(self.class_weights)
         name = kwargs.pop("stage_name", None)
+        kwargs.setdefault("recipe", "paper")  # the paper's tables use its weights
         return SleepKDClassifier(
             teacher,
             assistant,

@@ -50,6 +50,7 @@ def _point(n_epochs, family, seq_len, batch_size, seed):
         batch_size=batch_size,
         seq_len=seq_len,
         random_state=seed,
+        recipe="paper",
         verbose=0,
     ).fit(X, y)
     seconds = time.perf_counter() - t0

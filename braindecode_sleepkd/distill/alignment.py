@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["FeatureAlignment", "build_alignment", "pool_to"]
+__all__ = ["FeatureAlignment", "build_alignment", "pool_pair", "pool_to"]
 
 _RESAMPLE = ("auto", "linear", "avgpool")
 
@@ -249,3 +249,28 @@ def pool_to(big, like):
     else:
         flat = F.adaptive_max_pool1d(flat[:, None], like.shape[-1])[:, 0]
     return flat.reshape(like.shape[0], like.shape[1], *like.shape[2:])
+
+
+def pool_pair(small, big):
+    """Parameter-free alignment of a learner's feature and its guide's.
+
+    As :func:`pool_to`, and where only the learner's feature has a time axis
+    (e.g. a guide whose epoch embedding is a flat vector), the learner's is
+    average-pooled over time first, so the two always meet in one shape.
+
+    Parameters
+    ----------
+    small : torch.Tensor
+        The learner's feature, ``(batch, seq_len, d)`` or ``(batch, seq_len, d, n)``.
+    big : torch.Tensor
+        The guide's feature, ``(batch, seq_len, d_big)`` or
+        ``(batch, seq_len, d_big, n_big)``.
+
+    Returns
+    -------
+    small, big : torch.Tensor
+        The two features, of one shape.
+    """
+    if small.ndim == 4 and big.ndim == 3:
+        small = small.mean(-1)
+    return small, pool_to(big, small)

@@ -2,7 +2,7 @@
 
 from torch import nn
 
-from ..alignment import FeatureAlignment, pool_to
+from ..alignment import FeatureAlignment, pool_pair
 from .base import DistillationStrategy
 
 
@@ -56,7 +56,7 @@ class FeatureStrategy(DistillationStrategy):
         level = self.feature_levels[term]
         small, big = getattr(out, level), getattr(guide, level)
         if self.align == "pool":
-            return loss(small, pool_to(big, small))
+            return loss(*pool_pair(small, big))
         if self.align == "student_to_teacher":
             return loss(alignments[term](small), big)
         return loss(small, alignments[term](big))
