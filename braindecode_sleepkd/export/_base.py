@@ -87,13 +87,20 @@ def _require(name, purpose):
         ) from err
 
 
+def final_estimator(obj):
+    """The last step of a scikit-learn ``Pipeline``, else ``obj`` itself."""
+    steps = getattr(obj, "steps", None)
+    return steps[-1][1] if steps else obj
+
+
 def student_module(estimator_or_module):
     """Return the torch module to export: the fitted student, or the module.
 
     Parameters
     ----------
-    estimator_or_module : SleepKDClassifier | skorch.NeuralNet | torch.nn.Module
-        A fitted estimator (its ``module_``, the student, is used) or a module.
+    estimator_or_module : SleepKDClassifier | NeuralNet | Pipeline | nn.Module
+        A fitted estimator (its ``module_``, the student, is used), a pipeline
+        ending in one, or a module.
 
     Returns
     -------
@@ -106,7 +113,7 @@ def student_module(estimator_or_module):
     TypeError
         If the object is neither an estimator nor a module.
     """
-    obj = estimator_or_module
+    obj = final_estimator(estimator_or_module)
     if isinstance(obj, nn.Module):
         return obj
     if hasattr(obj, "module_") or hasattr(obj, "check_is_fitted"):
@@ -127,7 +134,7 @@ def student_module(estimator_or_module):
 
 def _signal_shape(estimator_or_module, module, n_chans=None, n_times=None):
     """``(n_chans, n_times)`` of one epoch, from arguments, the model or the net."""
-    signal = getattr(estimator_or_module, "signal_", None) or {}
+    signal = getattr(final_estimator(estimator_or_module), "signal_", None) or {}
     n_chans = n_chans or getattr(module, "n_chans", None) or signal.get("n_chans")
     n_times = n_times or getattr(module, "n_times", None) or signal.get("n_times")
     if n_chans is None or n_times is None:

@@ -8,7 +8,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ._base import _STUDENT_FORMAT, _eval_copy, _prepare_path, student_module
+from ._base import (
+    _STUDENT_FORMAT,
+    _eval_copy,
+    _prepare_path,
+    final_estimator,
+    student_module,
+)
 
 
 def save_student(estimator_or_module, path):
@@ -32,9 +38,17 @@ def save_student(estimator_or_module, path):
     """
     module = student_module(estimator_or_module)
     path = _prepare_path(path)
-    signal = dict(getattr(estimator_or_module, "signal_", None) or {})
+    from ..contract import contract_of
+
+    signal = dict(getattr(final_estimator(estimator_or_module), "signal_", None) or {})
+    contract = contract_of(estimator_or_module)
     torch.save(
-        {"format": _STUDENT_FORMAT, "module": _eval_copy(module), "signal": signal},
+        {
+            "format": _STUDENT_FORMAT,
+            "module": _eval_copy(module),
+            "signal": signal,
+            "contract": None if contract is None else contract.to_dict(),
+        },
         str(path),
     )
     return path
@@ -59,6 +73,10 @@ def load_student(path):
         for key, value in (obj.get("signal") or {}).items():
             if getattr(module, key, None) is None:
                 setattr(module, key, value)
+        if obj.get("contract"):
+            from ..contract import Contract
+
+            module.contract_ = Contract.from_dict(obj["contract"])
         return module.eval()
     if isinstance(obj, nn.Module):
         return obj.eval()

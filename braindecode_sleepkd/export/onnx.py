@@ -32,12 +32,17 @@ def to_onnx(
     atol=ONNX_ATOL,
     n_chans=None,
     n_times=None,
+    contract=None,
 ):
     """Export the student (or a module) to an ONNX file and verify it.
 
     The graph has one input ``x`` ``(batch, seq_len, n_chans, n_times)`` (float32)
     and one output ``logits`` ``(batch, seq_len, n_classes)``. The batch axis is
-    always dynamic.
+    always dynamic. The estimator's preprocessing contract (``contract_``: rate,
+    channels, unit, per-epoch scaling, sequence length, classes) is written into
+    the file's ``metadata_props`` (key ``sleepkd.contract``), where
+    :func:`~braindecode_sleepkd.staging.stage_night`, ``sleepkd stage`` and the
+    torch-free ``sleepkd-stage`` read it.
 
     Parameters
     ----------
@@ -59,6 +64,10 @@ def to_onnx(
         Largest accepted max-abs difference of the logits.
     n_chans, n_times : int | None
         Input size, when neither the model nor the estimator records it.
+    contract : sleepkd_runtime.contract.Contract | None
+        The contract to write; default the estimator's (or the pipeline's:
+        an ``EpochScaler`` step sets its scaling). A bare module has none
+        unless given: staging then warns and assumes microvolts, no scaling.
 
     Returns
     -------
@@ -77,6 +86,9 @@ def to_onnx(
         The path cannot be written, the export failed, or the exported model
         does not reproduce torch's logits.
     """
+    from ..contract import contract_of
+
+    contract = contract if contract is not None else contract_of(estimator_or_module)
     opset = check_opset(opset)
     _check_seq_len(seq_len)
     module = student_module(estimator_or_module)
@@ -128,6 +140,8 @@ def to_onnx(
         value = getattr(module, key, None)
         if value is not None:
             meta[key] = str(value)
+    if contract is not None:
+        meta.update(contract.to_metadata())
     onnx.helper.set_model_props(proto, meta)
     onnx.save(proto, str(path))
     if check:
