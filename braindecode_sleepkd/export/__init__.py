@@ -10,7 +10,8 @@ compared with torch's on an input of another shape than the one used to export.
 ONNX uses torch's TorchScript-based exporter (``dynamo=False``): it needs only
 ``onnx`` (and ``onnxruntime`` for the checks), while the newer ``torch.export``
 based exporter also needs ``onnxscript``. Install the extra with
-``pip install braindecode-sleepkd[export]``.
+``pip install braindecode-sleepkd[export]``. :func:`quantize_onnx` writes an int8
+copy (onnxruntime's quantisation).
 """
 
 # Authors: braindecode-sleepkd developers
@@ -28,6 +29,7 @@ from ._base import (
 from .check import check_onnx
 from .checkpoints import load_checkpoint, load_student, save_student
 from .onnx import to_onnx
+from .quantize import quantize_onnx
 from .torchscript import to_torchscript
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "check_opset",
     "load_checkpoint",
     "load_student",
+    "quantize_onnx",
     "save_student",
     "student_module",
     "to_onnx",
