@@ -9,6 +9,8 @@ and finds it on estimators, pipelines and modules.
 # Authors: braindecode-sleepkd developers
 # License: BSD-3-Clause
 
+import warnings
+
 import numpy as np
 from sleepkd_runtime.contract import (
     Contract,
@@ -31,14 +33,17 @@ __all__ = [
 
 
 def windows_channels(X):
-    """Channel names of braindecode windows (None for arrays or unknown)."""
+    """Channel names of braindecode windows (None for arrays, unknown names, or
+    recordings that name their channels differently)."""
     datasets = getattr(X, "datasets", None)
     if not datasets:
         return None
-    ds = datasets[0]
-    inner = getattr(ds, "windows", None) or getattr(ds, "raw", None)
-    names = getattr(inner, "ch_names", None)
-    return tuple(names) if names else None
+    found = set()
+    for ds in datasets:
+        inner = getattr(ds, "windows", None) or getattr(ds, "raw", None)
+        found.add(tuple(getattr(inner, "ch_names", None) or ()))
+    # recordings naming their channels differently: no names in the contract
+    return found.pop() if len(found) == 1 and () not in found else None
 
 
 def fit_contract(X, signal, seq_len, channels=None):
@@ -129,10 +134,14 @@ def apply_contract(contract, X, windows=None, sfreq=None):
         return X
     names = windows_channels(windows) if windows is not None else None
     if names and contract.channels and tuple(names) != tuple(contract.channels):
-        raise ContractError(
+        # montages name one derivation differently (DREAMS: CZ-A1 / C3-A1):
+        # say so, but let the user decide
+        warnings.warn(
             f"The model was trained on channels {list(contract.channels)} but "
-            f"these windows have {list(names)}; pick the same channels in the "
-            "same order."
+            f"these windows have {list(names)}; check that they are the same "
+            "derivations in the same order.",
+            UserWarning,
+            stacklevel=3,
         )
     if sfreq is not None and not np.isclose(sfreq, contract.sfreq):
         raise ContractError(
