@@ -150,3 +150,13 @@ def test_size_table_checks_its_rows():
     rows = {"teacher": (1,), "assistant": (1,), "student": (1, 2)}
     with pytest.raises(ValueError, match=r"one value per column \('a',\)"):
         SizeTable(shared={}, columns=("a",), rows=rows)
+
+
+def test_list_sizes_reach_the_parts_as_tuples():
+    # a JSON config gives lists; main converted widths and pools to tuples too
+    model = preset("salient", "student", channels=[8, 16], seq_channels=12)
+    assert model.epoch_encoder.channels == (8, 16)
+    as_list = preset("deepsleepnet", "student", small_pools=[4, 2])
+    as_tuple = preset("deepsleepnet", "student", small_pools=(4, 2))
+    assert _fingerprint(as_list) == _fingerprint(as_tuple)
+    assert as_list(torch.randn(1, 2, 1, 3000)).shape == (1, 2, 5)

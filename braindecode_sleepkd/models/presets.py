@@ -1,8 +1,9 @@
 """The two SleepKD model families, each in teacher / assistant / student sizes.
 
 The sizes are data: ``SIZE_TABLES`` holds one table per family (the sizes
-shared by every role, then one row per role), and :func:`build_parts` is the one
-builder that turns a family, a role and the signal into the model's parts.
+shared by every role, then one row per role), ``PARTS`` the classes each family
+is made of, and :func:`build_parts` is the one builder that turns a family, a
+role and the signal into the model's parts.
 
 Parameter counts below are for ``n_chans=1, sfreq=100, n_classes=5`` and are
 checked by ``tests/test_models.py`` and ``tests/test_presets_table.py``.
@@ -108,49 +109,31 @@ def _signal_args(n_chans, n_times, sfreq):
     return int(n_chans), int(n_times), sfreq
 
 
-def _deepsleepnet_parts(sizes, n_chans, sfreq):
-    encoder = DeepSleepNetEncoder(
-        n_chans=n_chans,
-        sfreq=sfreq,
-        n_filters_1=sizes["n_filters_1"],
-        n_filters_2=sizes["n_filters_2"],
-        n_deep=sizes["n_deep"],
-        small_stride_s=sizes["small_stride_s"],
-        large_stride_s=sizes["large_stride_s"],
-        small_pools=tuple(sizes["small_pools"]),
-        large_pools=tuple(sizes["large_pools"]),
-        small_downsample=sizes["small_downsample"],
-        large_downsample=sizes["large_downsample"],
-    )
-    learner = BiLSTMLearner(
-        encoder.out_features,
-        units=sizes["lstm_units"],
-        n_layers=sizes["lstm_layers"],
-        dropout=sizes["dropout"],
-    )
-    return encoder, learner
+#: The parts of each family: the epoch encoder, the sequence learner and which
+#: sizes the learner takes (``{learner argument: size name}``). The encoder takes
+#: every other size under its own name; the classifier takes ``dropout``.
+PARTS = {
+    "deepsleepnet": (
+        DeepSleepNetEncoder,
+        BiLSTMLearner,
+        dict(units="lstm_units", n_layers="lstm_layers", dropout="dropout"),
+    ),
+    "salient": (
+        SalientEncoder,
+        TemporalConvLearner,
+        dict(
+            channels="seq_channels",
+            n_layers="seq_layers",
+            kernel_size="seq_kernel_size",
+            dropout="dropout",
+        ),
+    ),
+}
 
 
-def _salient_parts(sizes, n_chans, sfreq):
-    encoder = SalientEncoder(
-        n_chans=n_chans,
-        sfreq=sfreq,
-        channels=tuple(sizes["channels"]),
-        kernel_size=sizes["kernel_size"],
-        stem_stride_s=sizes["stem_stride_s"],
-        n_scales=sizes["n_scales"],
-    )
-    learner = TemporalConvLearner(
-        encoder.out_features,
-        channels=sizes["seq_channels"],
-        n_layers=sizes["seq_layers"],
-        kernel_size=sizes["seq_kernel_size"],
-        dropout=sizes["dropout"],
-    )
-    return encoder, learner
-
-
-_PARTS = {"deepsleepnet": _deepsleepnet_parts, "salient": _salient_parts}
+def _as_arg(value):
+    # widths and pool sizes may come as lists (e.g. from a JSON config)
+    return tuple(value) if isinstance(value, list) else value
 
 
 def build_parts(family, role, n_chans, n_times, sfreq, n_classes, overrides):
@@ -189,7 +172,17 @@ def build_parts(family, role, n_chans, n_times, sfreq, n_classes, overrides):
         )
     sizes = SIZE_TABLES[family].sizes(role)
     sizes.update({k: v for k, v in overrides.items() if v is not None})
-    encoder, learner = _PARTS[family](sizes, n_chans, sfreq)
+    encoder_cls, learner_cls, learner_sizes = PARTS[family]
+    taken = set(learner_sizes.values())
+    encoder = encoder_cls(
+        n_chans=n_chans,
+        sfreq=sfreq,
+        **{k: _as_arg(v) for k, v in sizes.items() if k not in taken},
+    )
+    learner = learner_cls(
+        encoder.out_features,
+        **{arg: _as_arg(sizes[name]) for arg, name in learner_sizes.items()},
+    )
     classifier = EpochClassifier(
         learner.out_features, n_classes, dropout=sizes["dropout"]
     )
