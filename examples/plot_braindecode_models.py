@@ -23,6 +23,7 @@ from torch import nn
 
 from braindecode_sleepkd.datasets import load_sample, make_sequences
 from braindecode_sleepkd.estimator import SleepKDClassifier
+from braindecode_sleepkd.gallery import sample_fit_params
 from braindecode_sleepkd.metrics import macro_f1, n_parameters
 from braindecode_sleepkd.models import from_braindecode, make_sleep_model
 
@@ -98,12 +99,7 @@ clf = SleepKDClassifier(
     None,
     student,
     strategy="sleepkd",
-    seq_len=SEQ_LEN,
-    max_epochs=MAX_EPOCHS,
-    batch_size=8,
-    lr=3e-3,
-    random_state=0,
-    verbose=0,
+    **sample_fit_params(SEQ_LEN, MAX_EPOCHS),
 )
 clf.fit(X[~test], y[~test])
 print(clf.stages_)

@@ -28,6 +28,7 @@ import torch
 
 from braindecode_sleepkd.datasets import load_sample, make_sequences
 from braindecode_sleepkd.estimator import SleepKDClassifier
+from braindecode_sleepkd.gallery import role_params, sample_fit_params
 from braindecode_sleepkd.metrics import macro_f1
 from braindecode_sleepkd.models import SalientKD
 from braindecode_sleepkd.preprocessing import EpochScaler
@@ -67,21 +68,14 @@ SIZES = {
     "assistant": dict(channels=(12, 24, 32), seq_channels=32),
     "student": dict(channels=(8, 16, 24), seq_channels=16),
 }
-common = dict(
-    seq_len=SEQ_LEN,
-    max_epochs=MAX_EPOCHS,
-    batch_size=8,
-    lr=3e-3,
-    random_state=0,
-    verbose=0,
-)
+common = sample_fit_params(SEQ_LEN, MAX_EPOCHS)
 teacher_fit = SleepKDClassifier(
     "salient",
     None,
     SalientKD,
     strategy="scratch",
     student__role="teacher",
-    **{f"student__{k}": v for k, v in SIZES["teacher"].items()},
+    **role_params({"student": SIZES["teacher"]}),
     **common,
 )
 teacher_fit.fit(X_train, y_train)
@@ -92,11 +86,7 @@ scores = {"teacher": macro_f1(y_test, teacher_fit.predict(X_test))}
 # The student, three ways
 # -----------------------
 
-overrides = {
-    f"{role}__{name}": value
-    for role in ("assistant", "student")
-    for name, value in SIZES[role].items()
-}
+overrides = role_params({role: SIZES[role] for role in ("assistant", "student")})
 for strategy in ("scratch", "kd", "sleepkd"):
     clf = SleepKDClassifier(
         teacher,

@@ -36,9 +36,10 @@ import numpy as np
 import torch
 from braindecode.datasets import BaseConcatDataset
 
-from braindecode_sleepkd.datasets import SLEEP_STAGES, load_sample, sequence_starts
+from braindecode_sleepkd.datasets import load_sample, sequence_starts
 from braindecode_sleepkd.estimator import SleepKDClassifier
 from braindecode_sleepkd.metrics import inference_speed, kappa, n_parameters
+from braindecode_sleepkd.staging import combine, plot_hypnograms
 from braindecode_sleepkd.teachers.yasa import YASATeacher
 
 torch.manual_seed(0)
@@ -93,35 +94,19 @@ print(clf.stages_)
 # epochs, averaged per window where two sequences overlap.
 proba = clf.predict_proba(test)
 starts, _ = sequence_starts(test, seq_len)
-total = np.zeros((len(test), 5))
-count = np.zeros(len(test))
-for start, p in zip(starts, proba):
-    total[start : start + seq_len] += p
-    count[start : start + seq_len] += 1
-student_pred = (total / count[:, None]).argmax(1)
+student_pred = combine(proba, starts, len(test))[0].argmax(1)
 print(f"student, kappa on excerpt1: {kappa(y_test, student_pred):.2f}")
 
 # %%
 # Hypnograms
 # ----------
-# Stages from top to bottom: W, REM, N1, N2, N3 (the usual hypnogram order).
-order = [0, 4, 1, 2, 3]  # W, REM, N1, N2, N3 -> row
-height = {stage: -row for row, stage in enumerate(order)}
-minutes = np.arange(len(y_test)) * 0.5
-fig, axes = plt.subplots(3, 1, figsize=(8, 6), sharex=True, sharey=True)
-for ax, (name, stages) in zip(
-    axes,
-    [
-        ("Expert", y_test),
-        ("YASA (teacher)", yasa_pred),
-        ("Student", student_pred),
-    ],
-):
-    ax.step(minutes, [height[s] for s in stages], where="post")
-    ax.set_title(name, loc="left", fontsize=10)
-    ax.set_yticks([height[s] for s in order], [SLEEP_STAGES[s] for s in order])
-axes[-1].set_xlabel("Time in excerpt1 (min)")
-fig.tight_layout()
+# :func:`~braindecode_sleepkd.staging.plot_hypnograms` stacks them, stages from
+# top to bottom W, REM, N1, N2, N3 (the usual hypnogram order).
+plot_hypnograms(
+    {"Expert": y_test, "YASA (teacher)": yasa_pred, "Student": student_pred},
+    unit="min",
+    title="Excerpt 1",
+)
 plt.show()
 
 # %%

@@ -29,6 +29,7 @@ import torch
 from braindecode_sleepkd.datasets import load_sample, make_sequences
 from braindecode_sleepkd.estimator import SleepKDClassifier
 from braindecode_sleepkd.export import check_onnx, to_onnx
+from braindecode_sleepkd.gallery import sample_fit_params
 from braindecode_sleepkd.metrics import n_parameters, time_calls
 
 QUICK = os.environ.get("SLEEPKD_EXAMPLES_QUICK") == "1"
@@ -53,12 +54,7 @@ clf = SleepKDClassifier(
     teacher__seq_channels=64,
     student__channels=(8, 16, 24),
     student__seq_channels=16,
-    seq_len=SEQ_LEN,
-    max_epochs=MAX_EPOCHS,
-    batch_size=8,
-    lr=3e-3,
-    random_state=0,
-    verbose=0,
+    **sample_fit_params(SEQ_LEN, MAX_EPOCHS),
 )
 clf.fit(X, y)
 

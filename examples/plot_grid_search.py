@@ -26,6 +26,7 @@ from sklearn.model_selection import GridSearchCV, GroupKFold
 
 from braindecode_sleepkd.datasets import load_sample, make_sequences
 from braindecode_sleepkd.estimator import SleepKDClassifier
+from braindecode_sleepkd.gallery import sample_fit_params
 from braindecode_sleepkd.metrics import macro_f1_scorer
 from braindecode_sleepkd.models import preset
 
@@ -48,14 +49,13 @@ print("subjects:", np.unique(subjects))
 # search give the teacher as a preset name (it is then trained inside every
 # fold, at a higher cost).
 
-common = dict(seq_len=SEQ_LEN, batch_size=8, lr=3e-3, random_state=0, verbose=0)
+common = sample_fit_params(SEQ_LEN, MAX_EPOCHS)
 teacher_sizes = dict(channels=(16, 32, 48, 64), seq_channels=64)
 teacher_fit = SleepKDClassifier(
     "salient",
     None,
     preset("salient", "teacher", sfreq=SFREQ, **teacher_sizes),
     strategy="scratch",
-    max_epochs=MAX_EPOCHS,
     **common,
 ).fit(X, y)
 teacher = teacher_fit.module_
@@ -72,7 +72,6 @@ clf = SleepKDClassifier(
     strategy="sleepkd",
     student__channels=(8, 16, 24),
     student__seq_channels=16,
-    max_epochs=MAX_EPOCHS,
     **common,
 )
 param_grid = {

@@ -20,14 +20,15 @@ SleepKD achieves on a full data set.
 import os
 
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 from sklearn.metrics import ConfusionMatrixDisplay, classification_report
 
 from braindecode_sleepkd.datasets import SLEEP_STAGES, load_sample, make_sequences
 from braindecode_sleepkd.estimator import SleepKDClassifier
+from braindecode_sleepkd.gallery import role_params, sample_fit_params
 from braindecode_sleepkd.metrics import accuracy, kappa, macro_f1, n_parameters
 from braindecode_sleepkd.models import preset
+from braindecode_sleepkd.staging import plot_hypnograms
 
 # ``SLEEPKD_EXAMPLES_QUICK=1`` (used by the tests) trains for a single epoch.
 QUICK = os.environ.get("SLEEPKD_EXAMPLES_QUICK") == "1"
@@ -78,27 +79,20 @@ for role, sizes in SIZES.items():
 # Distil with :class:`~braindecode_sleepkd.estimator.SleepKDClassifier`
 # ------------------------------------------------------------------------
 # The roles are given as preset names; the sizes are routed to each model with
-# ``<role>__<parameter>``. ``fit`` trains the teacher on the labels, distils it
-# into the assistant, then the assistant into the student (SleepKD: epoch- and
-# sequence-level feature losses, soft KL and hard cross-entropy).
+# ``<role>__<parameter>`` (:func:`~braindecode_sleepkd.gallery.role_params`
+# writes them from ``SIZES``; :func:`~braindecode_sleepkd.gallery.sample_fit_params`
+# holds the small, seeded fit settings of the gallery). ``fit`` trains the
+# teacher on the labels, distils it into the assistant, then the assistant into
+# the student (SleepKD: epoch- and sequence-level feature losses, soft KL and
+# hard cross-entropy).
 
-overrides = {
-    f"{role}__{name}": value
-    for role, sizes in SIZES.items()
-    for name, value in sizes.items()
-}
 clf = SleepKDClassifier(
     "salient",
     "salient",
     "salient",
     strategy="sleepkd",
-    seq_len=SEQ_LEN,
-    max_epochs=MAX_EPOCHS,
-    batch_size=8,
-    lr=3e-3,
-    random_state=0,
-    verbose=0,
-    **overrides,
+    **sample_fit_params(SEQ_LEN, MAX_EPOCHS),
+    **role_params(SIZES),
 )
 clf.fit(X_train, y_train)
 print("stages run:", clf.stages_)
@@ -143,17 +137,10 @@ print(
 # The test sequences are consecutive and do not overlap, so flattening them
 # gives the hypnogram of the held-out night.
 
-order = [0, 4, 1, 2, 3]  # W, REM, N1, N2, N3 from top to bottom
-rank = np.argsort(order)
-t_h = np.arange(y_test.size) * 30 / 3600
-fig, ax = plt.subplots(figsize=(10, 3))
-ax.step(t_h, rank[y_test.ravel()], where="post", label="expert", color="k")
-ax.step(t_h, rank[y_pred.ravel()] + 0.1, where="post", label="student", alpha=0.7)
-ax.set_yticks(range(5), [SLEEP_STAGES[i] for i in order])
-ax.invert_yaxis()
-ax.set(xlabel="time (h)", title="Hypnogram of the held-out subject")
-ax.legend(loc="lower right")
-fig.tight_layout()
+plot_hypnograms(
+    {"Expert": y_test, "Student": y_pred},
+    title="Hypnogram of the held-out subject",
+)
 
 ConfusionMatrixDisplay.from_predictions(
     y_test.ravel(),

@@ -23,6 +23,7 @@ import torch
 
 from braindecode_sleepkd.datasets import load_sample, make_sequences
 from braindecode_sleepkd.estimator import SleepKDClassifier
+from braindecode_sleepkd.gallery import sample_fit_params
 from braindecode_sleepkd.preprocessing import EpochScaler
 from braindecode_sleepkd.staging import plot_hypnogram, sleep_statistics, stage_night
 
@@ -44,12 +45,7 @@ clf = SleepKDClassifier(
     "salient",
     "salient",
     "salient",
-    seq_len=SEQ_LEN,
-    max_epochs=MAX_EPOCHS,
-    batch_size=8,
-    lr=3e-3,
-    random_state=0,
-    verbose=0,
+    **sample_fit_params(SEQ_LEN, MAX_EPOCHS),
 )
 clf.fit(EpochScaler().transform(X), y)
 

@@ -39,14 +39,17 @@ ROOT_ENV = "_SLEEPKD_TESTS_DATA_ROOT"
 
 
 def data_root():
-    """The data folder the tests read (the package's default, ../shared/data)."""
+    """The data folder the tests read: ``$SLEEPKD_DATA``, else ../shared/data.
+
+    The same lookup as the package's ``data_path`` (and ``.ci/run``).
+    """
     if os.environ.get(ROOT_ENV):
         from pathlib import Path
 
         return Path(os.environ[ROOT_ENV])
-    from braindecode_sleepkd.datasets.paths import DEFAULT_DATA_DIR
+    from braindecode_sleepkd.datasets.paths import data_path
 
-    return DEFAULT_DATA_DIR.resolve()
+    return data_path(must_exist=False)
 
 
 def missing_subdirs(subdirs, root=None):

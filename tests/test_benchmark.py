@@ -14,9 +14,10 @@ from braindecode_sleepkd.benchmark.baselines import (
 from braindecode_sleepkd.benchmark.runner import _class_weights
 from braindecode_sleepkd.benchmark.stats import compare_all, summarize
 from braindecode_sleepkd.cli import main
-from braindecode_sleepkd.datasets.paths import DEFAULT_DATA_DIR
+from braindecode_sleepkd.datasets.paths import data_path
 
-DREAMS_DIR = DEFAULT_DATA_DIR.resolve() / "dreams-spindles"
+# where the package finds the data: $SLEEPKD_DATA, else ../shared/data
+DREAMS_DIR = data_path(must_exist=False) / "dreams-spindles"
 TINY = json.dumps(
     {
         "teacher": {"lstm_units": 16, "n_filters_1": 8, "n_filters_2": 16},

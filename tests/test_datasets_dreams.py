@@ -21,13 +21,14 @@ from braindecode_sleepkd.datasets import (
     SLEEP_STAGES,
     data_path,
     load_sample,
+    paths,
     read_dreams_hypnogram,
     stage_counts,
 )
 from braindecode_sleepkd.datasets.dreams import infer_sfreq, rk_codes_to_epochs
-from braindecode_sleepkd.datasets.paths import DEFAULT_DATA_DIR
 
-DREAMS_DIR = DEFAULT_DATA_DIR.resolve() / "dreams-spindles"
+# where the package finds the data: $SLEEPKD_DATA, else ../shared/data
+DREAMS_DIR = data_path(must_exist=False) / "dreams-spindles"
 needs_dreams = pytest.mark.needs_data("dreams-spindles")
 # R&K code -> AASM label, from the DREAMS readme (written out: the oracle)
 RK = {"5": 0, "4": 4, "3": 1, "2": 2, "1": 3, "0": 3}  # S3 and S4 -> N3
@@ -228,6 +229,8 @@ def test_truncated_signal_file_raises(tmp_path):
 @needs_dreams
 def test_data_path_resolution(tmp_path, monkeypatch):
     monkeypatch.delenv("SLEEPKD_DATA", raising=False)
+    # the default folder, pointed at wherever this run's data are
+    monkeypatch.setattr(paths, "DEFAULT_DATA_DIR", DREAMS_DIR.parent)
     assert data_path("dreams-spindles") == DREAMS_DIR
     assert data_path("dreams-spindles", path=DREAMS_DIR) == DREAMS_DIR
     monkeypatch.setenv("SLEEPKD_DATA", str(tmp_path))
@@ -242,7 +245,7 @@ def test_load_sample_not_found_says_where(tmp_path):
 
 @needs_dreams
 def test_load_sample_from_env(monkeypatch):
-    monkeypatch.setenv("SLEEPKD_DATA", str(DEFAULT_DATA_DIR))
+    monkeypatch.setenv("SLEEPKD_DATA", str(DREAMS_DIR.parent))
     ds = load_sample(subject_ids=[1], sfreq=50)
     assert len(ds) == 60 and ds[0][0].shape == (1, 1500)
 

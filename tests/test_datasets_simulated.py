@@ -8,9 +8,10 @@ from braindecode.datasets import BaseConcatDataset
 
 from braindecode_sleepkd.datasets import make_sequences, simulate_sleep_eeg
 from braindecode_sleepkd.datasets.hypnograms import read_sleep_edf_hypnogram
-from braindecode_sleepkd.datasets.paths import DEFAULT_DATA_DIR
+from braindecode_sleepkd.datasets.paths import data_path
 
-HYP_DIR = DEFAULT_DATA_DIR.resolve() / "sleep-edf-hypnograms"
+# where the package finds the data: $SLEEPKD_DATA, else ../shared/data
+HYP_DIR = data_path(must_exist=False) / "sleep-edf-hypnograms"
 pytestmark = pytest.mark.needs_data("sleep-edf-hypnograms")
 
 

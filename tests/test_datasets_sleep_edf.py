@@ -17,10 +17,11 @@ from braindecode.datasets import BaseConcatDataset
 from edfio import Edf, EdfAnnotation, EdfSignal
 
 from braindecode_sleepkd.datasets import SleepEDF, read_sleep_edf_hypnogram
-from braindecode_sleepkd.datasets.paths import DEFAULT_DATA_DIR
+from braindecode_sleepkd.datasets.paths import data_path
 from braindecode_sleepkd.datasets.sleep_edf import sleep_edf_records
 
-HYP_DIR = DEFAULT_DATA_DIR.resolve() / "sleep-edf-hypnograms"
+# where the package finds the data: $SLEEPKD_DATA, else ../shared/data
+HYP_DIR = data_path(must_exist=False) / "sleep-edf-hypnograms"
 SFREQ = 10.0  # low rate keeps the written PSG files small
 PAIRS = {(0, 1): "SC4001EC", (0, 2): "SC4002EC"}
 # R&K annotation -> AASM label, written out here as the oracle (not imported)

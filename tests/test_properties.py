@@ -22,7 +22,7 @@ from braindecode_sleepkd.datasets._windows import (
     make_windows,
     raw_dataset,
 )
-from braindecode_sleepkd.datasets.paths import DEFAULT_DATA_DIR
+from braindecode_sleepkd.datasets.paths import data_path
 from braindecode_sleepkd.distill.losses import DKDLoss, HardCELoss, SoftKLLoss
 
 SFREQ = 1.0  # 30 samples per epoch: windows stay tiny
@@ -180,7 +180,8 @@ def test_logit_losses_extreme_logits_finite_non_negative_zero_at_identity(shape,
 
 
 # ------------------------------------------------------------- determinism
-SAMPLE = DEFAULT_DATA_DIR.resolve() / "dreams-spindles"
+# where the package finds the data: $SLEEPKD_DATA, else ../shared/data
+SAMPLE = data_path(must_exist=False) / "dreams-spindles"
 
 
 @pytest.mark.skipif(not SAMPLE.is_dir(), reason=f"real sample absent: {SAMPLE}")

@@ -15,6 +15,7 @@ def add_parser(subparsers):
     """Register the ``benchmark`` sub-command."""
     from ..benchmark.data import DATASETS
     from ..benchmark.runner import METHODS
+    from ..models import FAMILIES
 
     p = subparsers.add_parser(
         "benchmark",
@@ -28,7 +29,7 @@ def add_parser(subparsers):
     )
     p.add_argument("--config", help="JSON file of options")
     p.add_argument("--dataset", choices=DATASETS)
-    p.add_argument("--family", choices=("deepsleepnet", "salient"))
+    p.add_argument("--family", choices=sorted(FAMILIES))
     p.add_argument("--folds", type=int, help="subject-wise folds (default 3)")
     p.add_argument("--seeds", type=int, help="training seeds per fold (default 1)")
     p.add_argument("--max-epochs", type=int, help="epochs per stage (default 20)")

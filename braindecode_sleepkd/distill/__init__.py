@@ -12,36 +12,23 @@ from .losses import (
 )
 from .recipes import RECIPES
 from .stage import DistillationStage, StageOutput
-from .strategies import (
-    ABLATIONS,
-    DistillationStrategy,
-    Link,
-    get_strategy_class,
-    make_strategy,
-    register_strategy,
-    strategies,
-)
+from .strategies import base as _strategy_api
+from .strategies.base import *  # noqa: F403  (the registry API: base.__all__)
 from .views import ConsistentViews
 
 __all__ = [
-    "ABLATIONS",
+    *_strategy_api.__all__,
     "RECIPES",
     "ConsistentViews",
     "DistillationStage",
     "StageOutput",
     "DISTLoss",
     "DKDLoss",
-    "DistillationStrategy",
     "FeatureAlignment",
     "FeatureMSELoss",
     "FitNetsHintLoss",
     "HardCELoss",
-    "Link",
     "NSTLoss",
     "SoftKLLoss",
     "build_alignment",
-    "get_strategy_class",
-    "make_strategy",
-    "register_strategy",
-    "strategies",
 ]

@@ -1,10 +1,16 @@
 """The two SleepKD model families, each in teacher / assistant / student sizes.
 
+The sizes are data: ``SIZE_TABLES`` holds one table per family (the sizes
+shared by every role, then one row per role), ``PARTS`` the classes each family
+is made of, and :func:`build_parts` is the one builder that turns a family, a
+role and the signal into the model's parts.
+
 Parameter counts below are for ``n_chans=1, sfreq=100, n_classes=5`` and are
-checked by ``tests/test_models.py``.
+checked by ``tests/test_models.py`` and ``tests/test_presets_table.py``.
 """
 
 import math
+from dataclasses import dataclass
 
 from .classifier import EpochClassifier
 from .deepsleepnet_encoder import DeepSleepNetEncoder
@@ -15,15 +21,81 @@ from .sequence_learners import BiLSTMLearner, TemporalConvLearner
 ROLES = ("teacher", "assistant", "student")
 
 
-def _resolve(family, table, role, overrides):
-    if role not in table:
-        raise ValueError(
-            f"Unknown role {role!r} for family {family!r}; valid roles are "
-            f"{list(ROLES)}."
-        )
-    sizes = dict(table[role])
-    sizes.update({k: v for k, v in overrides.items() if v is not None})
-    return sizes
+@dataclass(frozen=True)
+class SizeTable:
+    """Default sizes of one family: what every role shares, and one row per role.
+
+    Parameters
+    ----------
+    shared : dict
+        Sizes that are the same for every role.
+    columns : tuple of str
+        Names of the sizes that differ by role, in the order of each row.
+    rows : dict
+        ``{role: tuple of values}``, one value per column, for every role of
+        :data:`ROLES`.
+    """
+
+    shared: dict
+    columns: tuple
+    rows: dict
+
+    def __post_init__(self):
+        if set(self.rows) != set(ROLES):
+            raise ValueError(f"A size table needs one row per role of {ROLES}.")
+        if any(len(row) != len(self.columns) for row in self.rows.values()):
+            raise ValueError(f"Each row needs one value per column {self.columns}.")
+
+    @property
+    def names(self):
+        """All size names of the family (the columns, then the shared ones)."""
+        return (*self.columns, *self.shared)
+
+    def sizes(self, role):
+        """The default sizes of ``role`` as one dict."""
+        return {**dict(zip(self.columns, self.rows[role])), **self.shared}
+
+    def by_role(self):
+        """``{role: sizes}`` for every role (a fresh copy)."""
+        return {role: self.sizes(role) for role in ROLES}
+
+
+#: Default sizes per family and role, the single source of the presets' sizes:
+#: per family, the sizes every role shares, then one row per role.
+SIZE_TABLES = {
+    "deepsleepnet": SizeTable(
+        shared=dict(
+            large_stride_s=1 / 2,
+            large_pools=(4, 2),
+            small_downsample=1,
+            large_downsample=1,
+            lstm_layers=1,
+            dropout=0.25,
+        ),
+        columns=(
+            "n_filters_1",
+            "n_filters_2",
+            "n_deep",
+            "small_stride_s",
+            "small_pools",
+            "lstm_units",
+        ),
+        rows={
+            "teacher": (32, 64, 3, 1 / 16, (8, 4), 128),
+            "assistant": (16, 48, 3, 1 / 16, (8, 4), 96),
+            "student": (8, 32, 2, 1 / 8, (8, 2), 64),
+        },
+    ),
+    "salient": SizeTable(
+        shared=dict(kernel_size=5, n_scales=2, seq_kernel_size=3, dropout=0.25),
+        columns=("channels", "stem_stride_s", "seq_channels", "seq_layers"),
+        rows={
+            "teacher": ((32, 64, 96, 128, 160), 0.08, 128, 2),
+            "assistant": ((24, 48, 80, 112), 0.08, 96, 2),
+            "student": ((16, 32, 48, 64), 0.12, 64, 1),
+        },
+    ),
+}
 
 
 def _signal_args(n_chans, n_times, sfreq):
@@ -37,7 +109,120 @@ def _signal_args(n_chans, n_times, sfreq):
     return int(n_chans), int(n_times), sfreq
 
 
-class DeepSleepNetKD(SleepSequenceModel):
+#: The parts of each family: the epoch encoder, the sequence learner and which
+#: sizes the learner takes (``{learner argument: size name}``). The encoder takes
+#: every other size under its own name; the classifier takes ``dropout``.
+PARTS = {
+    "deepsleepnet": (
+        DeepSleepNetEncoder,
+        BiLSTMLearner,
+        dict(units="lstm_units", n_layers="lstm_layers", dropout="dropout"),
+    ),
+    "salient": (
+        SalientEncoder,
+        TemporalConvLearner,
+        dict(
+            channels="seq_channels",
+            n_layers="seq_layers",
+            kernel_size="seq_kernel_size",
+            dropout="dropout",
+        ),
+    ),
+}
+
+
+def _as_arg(value):
+    # widths and pool sizes may come as lists (e.g. from a JSON config)
+    return tuple(value) if isinstance(value, list) else value
+
+
+def build_parts(family, role, n_chans, n_times, sfreq, n_classes, overrides):
+    """The one preset builder: sizes from the table, then the three parts.
+
+    Parameters
+    ----------
+    family : {"deepsleepnet", "salient"}
+        Key of ``SIZE_TABLES``.
+    role : {"teacher", "assistant", "student"}
+        Row of the family's table.
+    n_chans, n_times, sfreq, n_classes
+        The signal and the classes (``n_times=None``: ``30 * sfreq``).
+    overrides : dict
+        Sizes to use instead of the row's; ``None`` values keep the default.
+
+    Returns
+    -------
+    parts : tuple
+        ``(encoder, learner, classifier)``, built in that order.
+    signal : dict
+        The checked ``n_chans``, ``n_times``, ``n_classes`` and ``sfreq``.
+    sizes : dict
+        The resolved sizes.
+
+    Raises
+    ------
+    ValueError
+        On an unknown role or a bad signal argument.
+    """
+    n_chans, n_times, sfreq = _signal_args(n_chans, n_times, sfreq)
+    if role not in ROLES:
+        raise ValueError(
+            f"Unknown role {role!r} for family {family!r}; valid roles are "
+            f"{list(ROLES)}."
+        )
+    sizes = SIZE_TABLES[family].sizes(role)
+    sizes.update({k: v for k, v in overrides.items() if v is not None})
+    encoder_cls, learner_cls, learner_sizes = PARTS[family]
+    taken = set(learner_sizes.values())
+    encoder = encoder_cls(
+        n_chans=n_chans,
+        sfreq=sfreq,
+        **{k: _as_arg(v) for k, v in sizes.items() if k not in taken},
+    )
+    learner = learner_cls(
+        encoder.out_features,
+        **{arg: _as_arg(sizes[name]) for arg, name in learner_sizes.items()},
+    )
+    classifier = EpochClassifier(
+        learner.out_features, n_classes, dropout=sizes["dropout"]
+    )
+    signal = dict(n_chans=n_chans, n_times=n_times, n_classes=n_classes, sfreq=sfreq)
+    return (encoder, learner, classifier), signal, sizes
+
+
+class _FamilyModel(SleepSequenceModel):
+    """A preset family: its ``__init__`` passes its arguments to :meth:`_build`.
+
+    A subclass names its row of ``SIZE_TABLES`` (``family=...`` in the class
+    statement) and gets ``FAMILY`` and ``SIZES`` (``{role: default sizes}``).
+    """
+
+    FAMILY = None
+    SIZES = {}
+
+    def __init_subclass__(cls, family, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.FAMILY = family
+        cls.SIZES = SIZE_TABLES[family].by_role()
+
+    def _build(self, arguments):
+        table = SIZE_TABLES[self.FAMILY]
+        parts, signal, sizes = build_parts(
+            self.FAMILY,
+            arguments["role"],
+            arguments["n_chans"],
+            arguments["n_times"],
+            arguments["sfreq"],
+            arguments["n_classes"],
+            {name: arguments[name] for name in table.names},
+        )
+        super().__init__(*parts, **signal)
+        self.role = arguments["role"]
+        for key, value in sizes.items():
+            setattr(self, key, value)
+
+
+class DeepSleepNetKD(_FamilyModel, family="deepsleepnet"):
     """DeepSleepNet-like family: two-branch CNN + BiLSTM with residual shortcut.
 
     Epoch Learning is a :class:`DeepSleepNetEncoder`, Sequence Learning a
@@ -60,7 +245,8 @@ class DeepSleepNetKD(SleepSequenceModel):
     n_classes : int, default=5
         Sleep stages.
     role : {"teacher", "assistant", "student"}, default="teacher"
-        Chooses the default sizes below.
+        Chooses the default sizes, ``DeepSleepNetKD.SIZES[role]`` (from
+        ``SIZE_TABLES``); a size left ``None`` takes that default.
     n_filters_1, n_filters_2, n_deep : int | None
         CNN widths and depth (see :class:`DeepSleepNetEncoder`).
     small_stride_s, large_stride_s : float | None
@@ -73,54 +259,7 @@ class DeepSleepNetKD(SleepSequenceModel):
         BiLSTM units per direction and layers.
     dropout : float | None
         Dropout on the epoch features and on the sequence features.
-
-    ``None`` means the role's default (``DeepSleepNetKD.SIZES[role]``).
     """
-
-    SIZES = {
-        "teacher": dict(
-            n_filters_1=32,
-            n_filters_2=64,
-            n_deep=3,
-            small_stride_s=1 / 16,
-            large_stride_s=1 / 2,
-            small_pools=(8, 4),
-            large_pools=(4, 2),
-            small_downsample=1,
-            large_downsample=1,
-            lstm_units=128,
-            lstm_layers=1,
-            dropout=0.25,
-        ),
-        "assistant": dict(
-            n_filters_1=16,
-            n_filters_2=48,
-            n_deep=3,
-            small_stride_s=1 / 16,
-            large_stride_s=1 / 2,
-            small_pools=(8, 4),
-            large_pools=(4, 2),
-            small_downsample=1,
-            large_downsample=1,
-            lstm_units=96,
-            lstm_layers=1,
-            dropout=0.25,
-        ),
-        "student": dict(
-            n_filters_1=8,
-            n_filters_2=32,
-            n_deep=2,
-            small_stride_s=1 / 8,
-            large_stride_s=1 / 2,
-            small_pools=(8, 2),
-            large_pools=(4, 2),
-            small_downsample=1,
-            large_downsample=1,
-            lstm_units=64,
-            lstm_layers=1,
-            dropout=0.25,
-        ),
-    }
 
     def __init__(
         self,
@@ -142,63 +281,10 @@ class DeepSleepNetKD(SleepSequenceModel):
         lstm_layers=None,
         dropout=None,
     ):
-        n_chans, n_times, sfreq = _signal_args(n_chans, n_times, sfreq)
-        sizes = _resolve(
-            "deepsleepnet",
-            self.SIZES,
-            role,
-            dict(
-                n_filters_1=n_filters_1,
-                n_filters_2=n_filters_2,
-                n_deep=n_deep,
-                small_stride_s=small_stride_s,
-                large_stride_s=large_stride_s,
-                small_pools=small_pools,
-                large_pools=large_pools,
-                small_downsample=small_downsample,
-                large_downsample=large_downsample,
-                lstm_units=lstm_units,
-                lstm_layers=lstm_layers,
-                dropout=dropout,
-            ),
-        )
-        encoder = DeepSleepNetEncoder(
-            n_chans=n_chans,
-            sfreq=sfreq,
-            n_filters_1=sizes["n_filters_1"],
-            n_filters_2=sizes["n_filters_2"],
-            n_deep=sizes["n_deep"],
-            small_stride_s=sizes["small_stride_s"],
-            large_stride_s=sizes["large_stride_s"],
-            small_pools=tuple(sizes["small_pools"]),
-            large_pools=tuple(sizes["large_pools"]),
-            small_downsample=sizes["small_downsample"],
-            large_downsample=sizes["large_downsample"],
-        )
-        learner = BiLSTMLearner(
-            encoder.out_features,
-            units=sizes["lstm_units"],
-            n_layers=sizes["lstm_layers"],
-            dropout=sizes["dropout"],
-        )
-        classifier = EpochClassifier(
-            learner.out_features, n_classes, dropout=sizes["dropout"]
-        )
-        super().__init__(
-            encoder,
-            learner,
-            classifier,
-            n_chans=n_chans,
-            n_times=n_times,
-            n_classes=n_classes,
-            sfreq=sfreq,
-        )
-        self.role = role
-        for key, value in sizes.items():
-            setattr(self, key, value)
+        self._build(locals())
 
 
-class SalientKD(SleepSequenceModel):
+class SalientKD(_FamilyModel, family="salient"):
     """Fully convolutional family (U-Sleep / SalientSleepNet spirit).
 
     Epoch Learning is a :class:`SalientEncoder` (strided stem, pooled conv blocks,
@@ -221,7 +307,8 @@ class SalientKD(SleepSequenceModel):
     n_classes : int, default=5
         Sleep stages.
     role : {"teacher", "assistant", "student"}, default="teacher"
-        Chooses the default sizes below.
+        Chooses the default sizes, ``SalientKD.SIZES[role]`` (from
+        ``SIZE_TABLES``); a size left ``None`` takes that default.
     channels : tuple of int | None
         Encoder widths, one convolution layer each (see :class:`SalientEncoder`).
     kernel_size : int | None
@@ -234,42 +321,7 @@ class SalientKD(SleepSequenceModel):
         Width, depth and kernel size of the temporal convolution over the sequence.
     dropout : float | None
         Dropout on the epoch features and on the sequence features.
-
-    ``None`` means the role's default (``SalientKD.SIZES[role]``).
     """
-
-    SIZES = {
-        "teacher": dict(
-            channels=(32, 64, 96, 128, 160),
-            kernel_size=5,
-            stem_stride_s=0.08,
-            n_scales=2,
-            seq_channels=128,
-            seq_layers=2,
-            seq_kernel_size=3,
-            dropout=0.25,
-        ),
-        "assistant": dict(
-            channels=(24, 48, 80, 112),
-            kernel_size=5,
-            stem_stride_s=0.08,
-            n_scales=2,
-            seq_channels=96,
-            seq_layers=2,
-            seq_kernel_size=3,
-            dropout=0.25,
-        ),
-        "student": dict(
-            channels=(16, 32, 48, 64),
-            kernel_size=5,
-            stem_stride_s=0.12,
-            n_scales=2,
-            seq_channels=64,
-            seq_layers=1,
-            seq_kernel_size=3,
-            dropout=0.25,
-        ),
-    }
 
     def __init__(
         self,
@@ -287,52 +339,7 @@ class SalientKD(SleepSequenceModel):
         seq_kernel_size=None,
         dropout=None,
     ):
-        n_chans, n_times, sfreq = _signal_args(n_chans, n_times, sfreq)
-        sizes = _resolve(
-            "salient",
-            self.SIZES,
-            role,
-            dict(
-                channels=channels,
-                kernel_size=kernel_size,
-                stem_stride_s=stem_stride_s,
-                n_scales=n_scales,
-                seq_channels=seq_channels,
-                seq_layers=seq_layers,
-                seq_kernel_size=seq_kernel_size,
-                dropout=dropout,
-            ),
-        )
-        encoder = SalientEncoder(
-            n_chans=n_chans,
-            sfreq=sfreq,
-            channels=tuple(sizes["channels"]),
-            kernel_size=sizes["kernel_size"],
-            stem_stride_s=sizes["stem_stride_s"],
-            n_scales=sizes["n_scales"],
-        )
-        learner = TemporalConvLearner(
-            encoder.out_features,
-            channels=sizes["seq_channels"],
-            n_layers=sizes["seq_layers"],
-            kernel_size=sizes["seq_kernel_size"],
-            dropout=sizes["dropout"],
-        )
-        classifier = EpochClassifier(
-            learner.out_features, n_classes, dropout=sizes["dropout"]
-        )
-        super().__init__(
-            encoder,
-            learner,
-            classifier,
-            n_chans=n_chans,
-            n_times=n_times,
-            n_classes=n_classes,
-            sfreq=sfreq,
-        )
-        self.role = role
-        for key, value in sizes.items():
-            setattr(self, key, value)
+        self._build(locals())
 
 
 FAMILIES = {"deepsleepnet": DeepSleepNetKD, "salient": SalientKD}

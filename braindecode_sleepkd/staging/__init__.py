@@ -17,7 +17,7 @@ from sleepkd_runtime.statistics import sleep_statistics
 
 from .epochs import read_epochs
 from .models import as_predictor
-from .plot import plot_hypnogram
+from .plot import plot_hypnogram, plot_hypnograms
 from .stage import stage_night
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "as_predictor",
     "combine",
     "plot_hypnogram",
+    "plot_hypnograms",
     "read_epochs",
     "sequence_starts",
     "sleep_statistics",

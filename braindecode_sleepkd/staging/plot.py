@@ -1,4 +1,4 @@
-"""Hypnogram plot with the stage probabilities underneath."""
+"""Hypnogram plots: one night with its probabilities, or several hypnograms."""
 
 # Authors: braindecode-sleepkd developers
 # License: BSD-3-Clause
@@ -63,5 +63,79 @@ def plot_hypnogram(hypnogram, reference=None, title=None):
     axp.set_ylabel("probability")
     axp.set_xlabel("time (h)")
     axp.legend(loc="upper left", ncol=n_classes, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+_UNITS = {"h": (3600.0, "time (h)"), "min": (60.0, "time (min)")}
+
+
+def plot_hypnograms(hypnograms, epoch_sec=30.0, unit="h", title=None):
+    """Plot several hypnograms of the same epochs, one panel each, stacked.
+
+    Stages run from top to bottom W, REM, N1, N2, N3 (the usual hypnogram
+    order), on shared axes, so e.g. the expert, a teacher and a student can be
+    read against each other.
+
+    Parameters
+    ----------
+    hypnograms : dict
+        ``{name: stages}``: a panel title and an array-like of stage indices
+        ``0..4`` (W, N1, N2, N3, REM), any shape (flattened); at least one.
+    epoch_sec : float, default=30.0
+        Seconds per epoch.
+    unit : {"h", "min"}, default="h"
+        Unit of the time axis.
+    title : str | None
+        Title over the panels.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        On no hypnogram, a stage outside ``0..4``, a non-positive ``epoch_sec``
+        or an unknown ``unit``.
+    """
+    if not hypnograms:
+        raise ValueError("Give at least one hypnogram, as {name: stages}.")
+    if unit not in _UNITS:
+        raise ValueError(f"unit must be one of {sorted(_UNITS)}, got {unit!r}.")
+    if not epoch_sec > 0:
+        raise ValueError(f"epoch_sec must be > 0, got {epoch_sec!r}.")
+    panels = {}
+    for name, stages in hypnograms.items():
+        stages = np.asarray(stages).ravel()
+        bad = ~np.isin(stages, range(len(_ORDER)))
+        if bad.any():
+            raise ValueError(
+                f"Hypnogram {name!r} has {int(bad.sum())} values outside the "
+                f"stages 0..4 (e.g. {stages[bad][0]!r})."
+            )
+        panels[name] = stages.astype(int)
+    import matplotlib.pyplot as plt
+
+    rank = np.argsort(_ORDER)
+    scale, xlabel = _UNITS[unit]
+    fig, axes = plt.subplots(
+        len(panels),
+        1,
+        figsize=(10, 1.1 + 1.5 * len(panels)),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+    )
+    for ax, (name, stages) in zip(axes[:, 0], panels.items()):
+        time = np.arange(stages.size) * epoch_sec / scale
+        ax.step(time, rank[stages], where="post", color="k", lw=1)
+        ax.set_title(name, loc="left", fontsize=10)
+    ax = axes[0, 0]
+    ax.set_yticks(range(len(_ORDER)), [SLEEP_STAGES[k] for k in _ORDER])
+    ax.invert_yaxis()
+    axes[-1, 0].set_xlabel(xlabel)
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
