@@ -17,6 +17,7 @@ from .distill.recipes import recipe_settings
 from .distill.strategies import make_strategy
 from .inputs import as_sequences, check_labels, prepare_fit_data, split_batch
 from .roles import build_roles, check_links, check_models
+from .splits import fit_split
 from .training import run_stage, seed_stage
 
 #: Parameters that can change on a fitted estimator without unfitting it.
@@ -105,8 +106,14 @@ class SleepKDClassifier(NeuralNetClassifier):
     lr : float, default=1e-3
     max_epochs : int, default=10
     batch_size : int, default=32
-    train_split : callable | None, default=None
+    train_split : callable | None | False, default=None
         As in skorch; see :func:`~braindecode_sleepkd.splits.subject_valid_split`.
+        None: with ``groups`` given to ``fit``, 20% of the subjects (seeded by
+        ``random_state``) are held out for validation, else none; False: never
+        validate. Whenever a stage validates, it keeps the weights of its
+        epoch of best validation kappa (``valid_kappa_best`` in its history;
+        :class:`~braindecode_sleepkd.callbacks.BestEpoch`), unless a user
+        callback restores its own best (``load_best=True``).
     **kwargs
         Any other skorch parameter, and the routed ``teacher__*``,
         ``assistant__*``, ``student__*`` and ``strategy__*`` parameters.
@@ -125,6 +132,8 @@ class SleepKDClassifier(NeuralNetClassifier):
         The stages run by the last ``fit``, with how each ended.
     checkpoint_path_ : pathlib.Path | None
         The sub-folder of ``checkpoint_dir`` used by the last ``fit``.
+    valid_split_ : callable | None
+        The validation split the last ``fit`` used (see ``train_split``).
     """
 
     def __init__(
@@ -207,8 +216,35 @@ class SleepKDClassifier(NeuralNetClassifier):
         n_batches = -(-self._n_train // self.batch_size)
         scheduler = lr_scheduler(self.lr_schedule, self._budget, self.lr, n_batches)
         return stage_callbacks(
-            stage.term_names(), self.n_classes, self.verbose, scheduler
+            stage.term_names(),
+            self.n_classes,
+            self.verbose,
+            scheduler,
+            best=self._selects_best_epoch(),
         )
+
+    # --- validation by subject (issue 26, item 3) ---------------------------
+    def _selects_best_epoch(self):
+        """Whether stages restore their best-kappa epoch (validation, no user rule)."""
+        user_restores = any(
+            getattr(cb, "load_best", False)
+            for cb in (
+                c[1] if isinstance(c, tuple) else c for c in self.callbacks or ()
+            )
+        )
+        return (
+            bool(getattr(self, "valid_split_", self.train_split)) and not user_restores
+        )
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """Train and validation data of a stage (see :func:`~.splits.fit_split`)."""
+        split = getattr(self, "valid_split_", self.train_split)
+        dataset = self.get_dataset(X, y)
+        if not split:
+            return dataset, None
+        return split(dataset, y, **fit_params)
+
+    # ------------------------------------------------------------------------
 
     def set_params(self, **params):
         """Set parameters; changing a model-shaping one unfits the estimator."""
@@ -296,7 +332,9 @@ class SleepKDClassifier(NeuralNetClassifier):
             ``(n_seq, seq_len, n_classes)``; taken from the windows when None.
         groups : array-like | None
             Subject of each sequence, for subject-wise validation splits (taken
-            from the windows' descriptions when None).
+            from the windows' descriptions when None). Given with
+            ``train_split=None``, every stage validates on 20% of the subjects
+            held out and restores its epoch of best validation kappa.
         teacher_proba : array-like | None
             Class probabilities ``(n_seq, seq_len, n_classes)`` of an external
             teacher, aligned with ``y``: the teacher stage is skipped and only
@@ -318,9 +356,11 @@ class SleepKDClassifier(NeuralNetClassifier):
         """
         self.__dict__.pop("stage_", None)
         self.fitted_ = False
+        groups_given = groups is not None
         X, y, groups, external = prepare_fit_data(
             self, X, y, groups, teacher_proba, unlabelled
         )
+        self.valid_split_ = fit_split(self.train_split, groups_given, self.random_state)
         if groups is not None:
             fit_params["groups"] = np.asarray(groups)
         if not (self.warm_start and self.initialized_):
