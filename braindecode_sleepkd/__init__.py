@@ -28,6 +28,7 @@ from .distill import make_strategy, strategies
 from .estimator import SleepKDClassifier
 from .models import DeepSleepNetKD, SalientKD, SleepFeatures, SleepSequenceModel, preset
 from .preprocessing import EpochScaler
+from .report import DistillationReport
 from .splits import SubjectValidSplit, subject_valid_split
 
 try:
@@ -39,6 +40,7 @@ __all__ = [
     "DREAMS",
     "SLEEP_STAGES",
     "DeepSleepNetKD",
+    "DistillationReport",
     "EpochScaler",
     "SalientKD",
     "SleepEDF",
