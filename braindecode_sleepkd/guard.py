@@ -108,6 +108,7 @@ def _valid_items(net, dataset, y, fit_params):
 def _logits(net, model, X, index):
     out = []
     model.eval()
+    device = next(model.parameters()).device  # the model's (accelerate: its own)
     n = len(index) if index is not None else len(X)
     with torch.no_grad():
         for start in range(0, n, net.batch_size):
@@ -117,7 +118,7 @@ def _logits(net, model, X, index):
                 if index is not None
                 else X[sel]
             )
-            xb = torch.as_tensor(xb, dtype=torch.float32, device=net.device)
+            xb = torch.as_tensor(xb, dtype=torch.float32, device=device)
             out.append(model.forward_features(xb).logits.cpu())
     return torch.cat(out).numpy()
 
