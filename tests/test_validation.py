@@ -84,3 +84,14 @@ def test_unscored_sequences_stay_in_training(data):
     )
     assert 0 not in set(groups[valid.indices])
     assert set(np.flatnonzero(groups == 0)) <= set(train.indices)
+
+
+def test_fit_with_unscored_nights_validates_on_scored_subjects(data):
+    X, y, groups = data
+    Xu, _, _ = make_data(n_seq=10, seed=1)
+    clf = _clf(max_epochs=2).fit(X, y, groups=groups, unlabelled=Xu)
+    all_groups = np.concatenate([groups.astype(object), ["unlabelled"] * len(Xu)])
+    y_all = np.concatenate([y, np.full((len(Xu), y.shape[1]), -1)])
+    _, valid = clf.valid_split_(np.arange(len(y_all)), y_all, groups=all_groups)
+    assert len(valid.indices) and max(valid.indices) < len(X)
+    assert all(np.isfinite(clf.histories_["student"][:, "valid_kappa"]))
