@@ -15,7 +15,7 @@ from .distill.diagnostics import hard_targets, record_gradient_shares
 from .distill.losses import HardCELoss
 from .distill.recipes import recipe_settings
 from .distill.strategies import make_strategy
-from .guard import check_guard, copy_student, run_guard
+from .guard import check_guard, check_guard_labels, copy_student, run_guard
 from .inputs import as_sequences, check_labels, prepare_fit_data, split_batch
 from .roles import build_roles, check_links, check_models
 from .splits import fit_split
@@ -400,6 +400,7 @@ class SleepKDClassifier(NeuralNetClassifier):
         has_assistant = self.assistant_ is not None and self.ablation != "no_assistant"
         links = self.strategy_.links(has_assistant)
         check_links(self, links, external, y)
+        check_guard_labels(self, y)
         store = StageStore(
             self.checkpoint_dir,
             describe_params(self.get_params(deep=False), self._weights_matter),

@@ -23,7 +23,7 @@ from .distill.strategies.base import Link
 from .report import DistillationGuardWarning, DistillationReport, Scores, gap_share
 from .training import run_stage
 
-__all__ = ["BASELINES", "SELECTS", "check_guard", "run_guard"]
+__all__ = ["BASELINES", "SELECTS", "check_guard", "check_guard_labels", "run_guard"]
 
 BASELINES = (None, "student")
 """Values of the estimator's ``baseline``."""
@@ -55,6 +55,15 @@ def check_guard(net, valid_split):
             "baseline='student' compares the students on held-out validation "
             "data, but this fit has none: pass groups=subjects to fit (20% of the "
             "subjects are held out), or train_split=SubjectValidSplit(...)."
+        )
+
+
+def check_guard_labels(net, y):
+    """Refuse a baseline when no epoch is scored: the student alone needs labels."""
+    if net.baseline is not None and not (hard_targets(y) != UNLABELLED).any():
+        raise ValueError(
+            "baseline='student' trains the student alone on the labels, but every "
+            "epoch is unscored (label -1); give scored epochs or baseline=None."
         )
 
 

@@ -165,3 +165,12 @@ def test_clone_and_grid_search_keep_the_guard_params(data):
         grid.fit(X, y, groups=groups)
     assert grid.best_estimator_.report_ is not None
     assert grid.best_estimator_.select == grid.best_params_["select"]
+
+
+def test_baseline_with_only_unscored_epochs_is_refused(data):
+    X, y, groups = data
+    unscored = np.full_like(y, -1)
+    clf = _clf()
+    with pytest.raises(ValueError, match="every epoch is unscored"):
+        clf.fit(X, unscored, groups=groups, teacher_proba=_wrong_teacher(y))
+    assert "histories_" not in vars(clf)
