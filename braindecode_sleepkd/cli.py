@@ -16,22 +16,33 @@ COMMANDS = {"demo": demo, "benchmark": benchmark, "export": export, "stage": sta
 __all__ = ["COMMANDS", "CommandError", "build_parser", "main"]
 
 
-def build_parser():
-    """Build the argument parser of the ``sleepkd`` command."""
+def build_parser(commands=None):
+    """Build the argument parser of the ``sleepkd`` command.
+
+    Parameters
+    ----------
+    commands : list of str | None
+        Sub-commands to register (default all). ``main`` registers only the one
+        it runs, so that ``sleepkd stage`` with an ONNX student never imports
+        what the other commands need (torch among them).
+    """
     parser = argparse.ArgumentParser(
         prog="sleepkd",
         description="SleepKD: distil a large sleep-staging network into a small one.",
     )
     sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
-    for module in COMMANDS.values():
-        module.add_parser(sub)
+    for name, module in COMMANDS.items():
+        if commands is None or name in commands:
+            module.add_parser(sub)
     return parser
 
 
 def main(argv=None):
     """Run the ``sleepkd`` command; returns the process exit code."""
     warnings.filterwarnings("ignore", message="Montage name 'standard_1020'")
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    chosen = [argv[0]] if argv and argv[0] in COMMANDS else None
+    parser = build_parser(chosen)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

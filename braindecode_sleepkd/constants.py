@@ -3,14 +3,15 @@
 # Authors: braindecode-sleepkd developers
 # License: BSD-3-Clause
 
-SLEEP_STAGES = ("W", "N1", "N2", "N3", "REM")
-"""AASM stage names; the integer label of a stage is its index (0..4)."""
+from sleepkd_runtime.constants import EPOCH_S, SLEEP_STAGES  # noqa: F401 (re-exported)
+
+# SLEEP_STAGES (AASM stage names; a stage's label is its index 0..4) and EPOCH_S
+# (seconds per scored epoch) live in the torch-free runtime, which stages nights
+# on devices: one definition for both distributions.
 
 N_STAGES = len(SLEEP_STAGES)
 """Number of sleep stages (classes)."""
 
-EPOCH_S = 30.0
-"""Length of one scored sleep epoch, in seconds."""
 
 ROLES = ("teacher", "assistant", "student")
 """The three models of a distillation chain, biggest first."""

@@ -11,6 +11,7 @@ from torch import nn
 from .callbacks import lr_scheduler, stage_callbacks
 from .checkpoint import StageStore, data_fingerprint, describe_params
 from .constants import ROLES, UNLABELLED
+from .contract import apply_contract
 from .distill.diagnostics import hard_targets, record_gradient_shares
 from .distill.losses import HardCELoss
 from .distill.recipes import recipe_settings
@@ -150,6 +151,12 @@ class SleepKDClassifier(NeuralNetClassifier):
         The stages run by the last ``fit``, with how each ended.
     checkpoint_path_ : pathlib.Path | None
         The sub-folder of ``checkpoint_dir`` used by the last ``fit``.
+    contract_ : sleepkd_runtime.contract.Contract
+        The preprocessing contract: what ``fit`` saw (sampling rate, channel
+        names when given windows, input unit, per-epoch scaling read from the
+        epochs, sequence length, class names, package version). ``predict``
+        applies its scaling and checks windows against it; ``to_onnx`` writes
+        it into the ONNX file, where staging reads it.
     valid_split_ : callable | None
         The validation split the last ``fit`` used (see ``train_split``).
     student_alone_ : torch.nn.Module
@@ -499,7 +506,11 @@ class SleepKDClassifier(NeuralNetClassifier):
     def predict_proba(self, X):
         """Class probabilities ``(n_seq, seq_len, n_classes)`` from the student."""
         self.check_is_fitted()
-        X, _, _ = as_sequences(X, None, self.seq_len, self.seq_stride)
+        windows = X if hasattr(X, "datasets") else None
+        X, _, _, sfreq = as_sequences(
+            X, None, self.seq_len, self.seq_stride, return_sfreq=True
+        )
+        X = apply_contract(getattr(self, "contract_", None), X, windows, sfreq)
         self.module_.eval()
         probas = [
             torch.softmax(logits, dim=-1).cpu().numpy()

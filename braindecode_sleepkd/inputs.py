@@ -342,6 +342,9 @@ def prepare_fit_data(net, X, y, groups, teacher_proba, unlabelled):
                 if data is not None
             ]
         )
+    from .contract import fit_contract, windows_channels
+
+    channels = windows_channels(_unwrap(X))
     X, y, groups, sfreq = as_sequences(
         X, y, net.seq_len, net.seq_stride, groups=groups, return_sfreq=True
     )
@@ -356,6 +359,10 @@ def prepare_fit_data(net, X, y, groups, teacher_proba, unlabelled):
     first = torch.as_tensor(np.asarray(X[0]))[None]
     check_signal(first)
     net.signal_ = check_fit_params(net, first.shape, sfreq)
+    sample = np.stack(
+        [np.asarray(X[i], dtype=np.float32) for i in range(min(len(X), 8))]
+    )
+    net.contract_ = fit_contract(sample, net.signal_, int(first.shape[1]), channels)
     external = {}
     if teacher_proba is not None:
         proba = check_teacher_proba(teacher_proba, y.shape[:2], net.n_classes)

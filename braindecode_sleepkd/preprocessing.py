@@ -2,6 +2,7 @@
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from sleepkd_runtime.contract import scale_epochs
 
 
 class EpochScaler(TransformerMixin, BaseEstimator):
@@ -39,12 +40,7 @@ class EpochScaler(TransformerMixin, BaseEstimator):
                 "EpochScaler expects X of shape (n_seq, seq_len, n_chans, n_times), "
                 f"got shape {X.shape}."
             )
-        if self.method == "robust":
-            q25, med, q75 = np.percentile(X, [25, 50, 75], axis=-1, keepdims=True)
-            center, spread = med, q75 - q25
-        else:
-            center, spread = X.mean(-1, keepdims=True), X.std(-1, keepdims=True)
-        return ((X - center) / (spread + self.eps)).astype(np.float32)
+        return scale_epochs(X, self.method, self.eps)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -15,10 +15,10 @@ PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 VENV=.venv
 STAMP=$VENV/.sleepkd-installed
-want=$(cat pyproject.toml requirements/constraints.txt scripts/setup_venv.sh | sha256sum | cut -c1-16)
+want=$(cat pyproject.toml runtime/pyproject.toml requirements/constraints.txt scripts/setup_venv.sh | sha256sum | cut -c1-16)
 
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] \
-   && "$VENV/bin/python" -c "import braindecode_sleepkd, braindecode" 2>/dev/null; then
+   && "$VENV/bin/python" -c "import braindecode_sleepkd, braindecode, sleepkd_runtime" 2>/dev/null; then
   exit 0
 fi
 
@@ -27,6 +27,9 @@ start=$(date +%s)
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
 "${PIP[@]}" install --upgrade "pip>=24" 2>&1 | grep -v "is ignored" || true
 "${PIP[@]}" install -c requirements/constraints.txt "torch==2.13.0" 2>&1 | grep -v "is ignored" || true
+# the torch-free staging runtime is a separate small distribution in runtime/
+# (what a device installs); the package depends on it, so it goes in first
+"${PIP[@]}" install -c requirements/constraints.txt -e ./runtime 2>&1 | grep -v "is ignored" || true
 "${PIP[@]}" install -c requirements/constraints.txt -e ".[all]" 2>&1 | grep -v "is ignored" || true
 # GSSC (AGPL-3.0) is an optional extra of the package; the dev/CI environment
 # installs it so that the GSSC teacher's tests run (it is never imported by the

@@ -107,7 +107,9 @@ def test_stage_night_one_row_per_epoch(module, n_epochs, stride):
 def test_stride_seq_len_matches_plain_predictions(module):
     """With stride = seq_len each epoch is the model's own prediction."""
     raw = _raw(2 * SEQ_LEN)
-    hyp = stage_night(module, raw, "C3", seq_len=SEQ_LEN, stride=SEQ_LEN)
+    hyp = stage_night(
+        module, raw, "C3", seq_len=SEQ_LEN, stride=SEQ_LEN, scaler="robust"
+    )
     from braindecode_sleepkd.preprocessing import EpochScaler
 
     X = raw.get_data()[0] * 1e6

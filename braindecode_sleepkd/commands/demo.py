@@ -10,7 +10,6 @@ numbers show the pipeline working, not what the method can reach.
 import time
 
 import numpy as np
-import torch
 
 
 def add_parser(subparsers):
@@ -32,6 +31,8 @@ def add_parser(subparsers):
 
 
 def _scores(model, X, y):
+    import torch
+
     from ..metrics import scores
 
     model.eval()
@@ -42,6 +43,8 @@ def _scores(model, X, y):
 
 def run(args):
     """Run the demo; returns the exit code."""
+    import torch
+
     from ..datasets import load_sample, make_sequences
     from ..estimator import SleepKDClassifier
     from ..evaluation import compare_models

@@ -59,6 +59,26 @@ def add_parser(subparsers):
         "--opset", type=int, default=None, help="ONNX opset (10-20, default 17)"
     )
     parser.add_argument(
+        "--quantize",
+        choices=("int8",),
+        default=None,
+        help="also write an int8 copy, <out>.int8.onnx (onnxruntime): static "
+        "with --calibration, else dynamic (LSTM and MatMul only)",
+    )
+    parser.add_argument(
+        "--calibration",
+        default=None,
+        help="calibration data for static int8: sequences prepared as for the "
+        "model (.npy, shape (n_seq, seq_len, n_chans, n_times)) or an EDF night "
+        "(read and prepared as the model's contract says)",
+    )
+    parser.add_argument(
+        "--channel",
+        action="append",
+        default=None,
+        help="channel(s) of a calibration EDF, when the contract names none",
+    )
+    parser.add_argument(
         "--no-check",
         action="store_true",
         help="skip onnx.checker and the onnxruntime/torch comparison",
@@ -94,7 +114,41 @@ def _check_args(args, ex):
         ex.check_opset(args.opset)
     if args.seq_len is not None and args.seq_len < 1:
         raise CommandError(f"--seq-len must be >= 1, got {args.seq_len}.")
+    if args.quantize and fmt != "onnx":
+        raise CommandError(f"--quantize applies to ONNX only, not to {fmt}.")
+    if args.calibration and not args.quantize:
+        raise CommandError("--calibration needs --quantize int8.")
+    if args.calibration:
+        cal = Path(args.calibration)
+        if cal.suffix.lower() not in (".npy", ".edf"):
+            raise CommandError(f"--calibration {cal}: expected a .npy or .edf file.")
+        if not cal.is_file():
+            raise CommandError(f"--calibration file not found: {cal}")
     return fmt
+
+
+def _calibration(args, onnx_path):
+    """Calibration sequences from ``--calibration`` (None without it)."""
+    import numpy as np
+
+    if not args.calibration:
+        return None
+    cal = Path(args.calibration)
+    if cal.suffix.lower() == ".npy":
+        return np.load(cal)
+    from sleepkd_runtime.edf import read_edf_epochs
+    from sleepkd_runtime.model import OnnxStudent
+    from sleepkd_runtime.stage import finish_contract, staging_contract
+
+    student = OnnxStudent(onnx_path)
+    contract, channels = staging_contract(student.contract, channels=args.channel)
+    X, _, sfreq = read_edf_epochs(cal, channels)
+    contract = finish_contract(contract, X, sfreq)
+    L = args.seq_len or contract.seq_len or 20
+    n = len(X) // L
+    if n == 0:
+        raise CommandError(f"--calibration {cal} is shorter than one sequence ({L}).")
+    return contract.prepare(X[: n * L]).reshape(n, L, *X.shape[1:])
 
 
 def run(args):
@@ -127,4 +181,16 @@ def run(args):
     axes = "dynamic" if args.seq_len is None else f"fixed at {args.seq_len}"
     checked = "" if args.no_check else ", checked against torch"
     print(f"wrote {path} ({fmt}; batch axis dynamic, sequence axis {axes}{checked})")
+    if args.quantize:
+        int8 = Path(path).with_suffix(".int8.onnx")
+        try:
+            info = ex.quantize_onnx(path, int8, _calibration(args, path))
+        except (ex.ExportError, ImportError) as err:
+            raise CommandError(str(err)) from err
+        left = ", ".join(info["float_ops"]) or "none"
+        print(
+            f"wrote {int8} (int8, {info['mode']}: {info['float_bytes'] / 1e3:.0f} kB "
+            f"-> {info['int8_bytes'] / 1e3:.0f} kB; quantised "
+            f"{', '.join(info['quantized_ops'])}; left in float: {left})"
+        )
     return 0

@@ -7,42 +7,10 @@ from pathlib import Path
 
 import mne
 import numpy as np
+from sleepkd_runtime.edf import check_edf_size  # noqa: F401 (re-exported)
 
 # factor from an EDF physical dimension to microvolts
 _TO_UV = {"uv": 1.0, "µv": 1.0, "mv": 1e3, "v": 1e6, "nv": 1e-3}
-
-
-def check_edf_size(fname):
-    """Raise if ``fname`` holds fewer bytes than its EDF header announces.
-
-    MNE reads a truncated EDF file short without a word (only the complete
-    data records); this compares the file size with the header's number of
-    data records times the record size. Headers that cannot be parsed are
-    left to MNE, which raises on them.
-    """
-    fname = Path(fname)
-    with fname.open("rb") as f:
-        head = f.read(256)
-        if len(head) < 256 or head[:1] == b"\xff":  # too short for MNE, or BDF
-            return
-        try:
-            n_header = int(head[184:192])
-            n_records = int(head[236:244])
-            n_signals = int(head[252:256])
-            f.seek(256 + 216 * n_signals)
-            spr = f.read(8 * n_signals)
-            samples = [int(spr[8 * i : 8 * i + 8]) for i in range(n_signals)]
-        except (ValueError, OSError):
-            return
-    if n_records <= 0 or n_signals <= 0 or n_header != 256 * (n_signals + 1):
-        return
-    expected = n_header + n_records * 2 * sum(samples)
-    size = fname.stat().st_size
-    if size < expected:
-        raise ValueError(
-            f"{fname} is truncated: its EDF header announces {n_records} data "
-            f"records ({expected} bytes) but the file has {size} bytes."
-        )
 
 
 def read_edf_raw(fname, preload=False, **kwargs):

@@ -3,16 +3,12 @@
 # Authors: braindecode-sleepkd developers
 # License: BSD-3-Clause
 
+from sleepkd_runtime.constants import AASM_EVENT_NAMES  # noqa: F401 (re-exported)
+
 from ..constants import SLEEP_STAGES  # noqa: F401 (re-exported)
 
-#: Annotation descriptions written on the signals before windowing, by label.
-AASM_EVENT_NAMES = (
-    "Sleep stage W",
-    "Sleep stage N1",
-    "Sleep stage N2",
-    "Sleep stage N3",
-    "Sleep stage R",
-)
+# AASM_EVENT_NAMES: the annotation descriptions written on the signals before
+# windowing, by label (shared with the runtime's EDF+ annotations).
 
 #: Mapping of the annotation descriptions above to labels 0..4.
 AASM_EVENT_MAPPING = {name: i for i, name in enumerate(AASM_EVENT_NAMES)}

@@ -6,18 +6,7 @@
 from pathlib import Path
 
 import numpy as np
-
-DEFAULT_SEQ_LEN = 20
-
-
-def _softmax(logits):
-    z = logits - logits.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def _int_dim(dim):
-    return int(dim) if isinstance(dim, (int, np.integer)) and dim > 0 else None
+from sleepkd_runtime.model import DEFAULT_SEQ_LEN, OnnxStudent
 
 
 class Predictor:
@@ -35,6 +24,8 @@ class Predictor:
         What the model was trained on, when known.
     kind : str
         ``"estimator"``, ``"torch"`` or ``"onnx"``.
+    contract : sleepkd_runtime.contract.Contract | None
+        The model's preprocessing contract, when it carries one.
     """
 
     def __init__(
@@ -47,7 +38,9 @@ class Predictor:
         n_times,
         n_classes,
         kind,
+        contract=None,
     ):
+        self.contract = contract
         self.predict_proba = predict_proba
         self.seq_len = int(seq_len)
         self.fixed_seq_len = fixed_seq_len
@@ -74,45 +67,28 @@ def _torch_proba(module, batch_size):
 
 
 def _onnx(path, seq_len, sfreq, batch_size):
-    try:
-        import onnxruntime as ort
-    except ImportError as err:
-        raise ImportError(
-            "onnxruntime is required to stage with an ONNX model; "
-            "pip install braindecode-sleepkd[export]"
-        ) from err
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-    inp = session.get_inputs()[0]
-    shape = list(inp.shape) + [None] * (4 - len(inp.shape))
-    fixed = _int_dim(shape[1])
+    student = OnnxStudent(path, batch_size)
+    fixed = student.fixed_seq_len
     if fixed is not None and seq_len is not None and seq_len != fixed:
         raise ValueError(
             f"{path} was exported with a fixed sequence length of {fixed} epochs; "
             f"seq_len={seq_len} is not possible."
         )
-    n_chans, n_times = _int_dim(shape[2]), _int_dim(shape[3])
-    if sfreq is None and n_times is not None:
-        sfreq = n_times / 30.0
-    n_classes = _int_dim(session.get_outputs()[0].shape[-1])
-
-    def predict_proba(X):
-        out = [
-            session.run(None, {inp.name: X[i : i + batch_size]})[0]
-            for i in range(0, len(X), batch_size)
-        ]
-        return _softmax(np.concatenate(out).astype(np.float64))
-
+    contract = student.contract
+    if sfreq is None:
+        sfreq = contract.sfreq if contract is not None else None
+    if sfreq is None and student.n_times is not None:
+        sfreq = student.n_times / 30.0
     return Predictor(
-        predict_proba,
+        student.predict_proba,
         fixed or seq_len or DEFAULT_SEQ_LEN,
         fixed is not None,
         sfreq,
-        n_chans,
-        n_times,
-        n_classes,
+        student.n_chans,
+        student.n_times,
+        student.n_classes,
         "onnx",
+        contract,
     )
 
 
@@ -165,6 +141,7 @@ def as_predictor(model, seq_len=None, sfreq=None, batch_size=64):
             n_times,
             getattr(model, "n_classes", None),
             "torch",
+            getattr(model, "contract_", None),
         )
     if hasattr(model, "predict_proba") and hasattr(model, "module_"):
         signal = dict(getattr(model, "signal_", None) or {})
@@ -183,6 +160,7 @@ def as_predictor(model, seq_len=None, sfreq=None, batch_size=64):
             n_times,
             signal.get("n_classes"),
             "estimator",
+            getattr(model, "contract_", None),
         )
     raise TypeError(
         "model must be a fitted SleepKDClassifier, a torch module, an ONNX file "

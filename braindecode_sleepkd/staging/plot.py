@@ -5,7 +5,7 @@
 
 import numpy as np
 
-from ..datasets.stages import SLEEP_STAGES
+from ..constants import SLEEP_STAGES
 
 _ORDER = (0, 4, 1, 2, 3)  # W, REM, N1, N2, N3 from top to bottom
 _COLORS = ("#f2c14e", "#7fb7be", "#4d9de0", "#3a5ba0", "#d3a5e0")

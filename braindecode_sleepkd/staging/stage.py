@@ -3,54 +3,68 @@
 # Authors: braindecode-sleepkd developers
 # License: BSD-3-Clause
 
-import numpy as np
+from dataclasses import replace
+
+from sleepkd_runtime.stage import finish_contract, stage_epochs, staging_contract
 
 from .epochs import read_epochs
-from .hypnogram import Hypnogram
 from .models import as_predictor
-from .sliding import combine, sequence_starts
+
+#: ``scaler`` value meaning "as the model's preprocessing contract says".
+FROM_CONTRACT = "contract"
 
 
-def _scale(X, scaler):
-    if scaler is None:
-        return X
-    if scaler == "robust" or scaler == "standard":
-        from ..preprocessing import EpochScaler
+def _scaling(scaler):
+    """``(scaling name or None, transformer or None)`` from ``scaler``."""
+    if isinstance(scaler, str) or scaler is None:
+        if scaler == FROM_CONTRACT:
+            return None, None
+        return ("none" if scaler is None else scaler), None
+    if not hasattr(scaler, "transform"):
+        raise TypeError(
+            "scaler must be 'contract', 'none', 'robust', 'standard', None or an "
+            f"object with transform(X), got {type(scaler).__name__}."
+        )
+    return None, scaler
 
-        scaler = EpochScaler(method=scaler)
-    return scaler.transform(X[None])[0]
 
-
-def _progress(total, enabled):
-    if not enabled:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover
-        return None
-    return tqdm(total=total, unit="seq", desc="staging", leave=False)
+def _check_shape(pred, X, rec_sfreq, channel):
+    n_chans, n_times = X.shape[1:]
+    if pred.n_chans is not None and n_chans != pred.n_chans:
+        raise ValueError(
+            f"The model was trained on {pred.n_chans} channel(s) but {n_chans} "
+            f"were given ({channel!r})."
+        )
+    if pred.n_times is not None and n_times != pred.n_times:
+        raise ValueError(
+            f"The model expects {pred.n_times} samples per epoch but the "
+            f"recording gives {n_times} ({rec_sfreq:g} Hz x 30 s)."
+        )
 
 
 def stage_night(
     model,
     recording,
-    channel,
+    channel=None,
     *,
     seq_len=None,
     stride=None,
-    scaler="robust",
+    scaler=FROM_CONTRACT,
     sfreq=None,
     resample=False,
+    override=False,
     short="pad",
     batch_size=64,
     progress=False,
 ):
     """Stage a whole recording: one stage per scored 30-s epoch.
 
-    The recording is cut into consecutive 30-s epochs of ``channel`` (in
-    microvolts, a trailing partial epoch dropped), each epoch is scaled as in
-    training, and sequences of ``seq_len`` epochs slide over the night every
-    ``stride`` epochs; a last sequence ends on the last epoch, so every epoch is
+    The recording is cut into consecutive 30-s epochs of the model's channels
+    (a trailing partial epoch dropped) and prepared as the model's
+    **preprocessing contract** says (its rate, channels, input unit and
+    per-epoch scaling, recorded by ``fit`` and carried by an exported ONNX
+    file); sequences of ``seq_len`` epochs slide over the night every
+    ``stride`` epochs, a last one ends on the last epoch, so every epoch is
     covered. The probability of an epoch is the **mean of the probabilities**
     (softmax) of all sequences that contain it, and its stage is the most
     probable one.
@@ -62,22 +76,30 @@ def stage_night(
         checkpoint (see :func:`~braindecode_sleepkd.staging.as_predictor`).
     recording : mne.io.BaseRaw | str | Path | braindecode windows dataset
         A raw recording, an EDF path, or braindecode windows of one recording.
-    channel : str | list of str
-        The channel(s) to stage, in the order the model was trained on.
+    channel : str | list of str | None
+        The channel(s) to stage, in the model's order; default the channel
+        names in the model's contract (a model fitted on windows has them).
     seq_len : int | None
-        Epochs per sequence (default: the estimator's, the ONNX file's, or 20).
+        Epochs per sequence (default: the contract's, the ONNX file's fixed
+        length, or 20).
     stride : int | None
         Epochs between sequence starts, 1 to ``seq_len``; default ``seq_len // 2``
         (each epoch seen in about two contexts). ``stride=seq_len`` is fastest.
-    scaler : {"robust", "standard"} | transformer | None, default="robust"
-        Per-epoch scaling applied in training: an
-        :class:`~braindecode_sleepkd.preprocessing.EpochScaler` method, any
-        object with ``transform(X)`` on ``(n_seq, seq_len, n_chans, n_times)``,
-        or None for none.
+    scaler : "contract" | {"none", "robust", "standard"} | transformer | None
+        Per-epoch scaling. ``"contract"`` (default): the one the model was
+        trained with. A named method that contradicts the contract raises a
+        :class:`~sleepkd_runtime.contract.ContractError` naming both, unless
+        ``override=True``. ``None`` is ``"none"``; an object with
+        ``transform(X)`` on ``(n_seq, seq_len, n_chans, n_times)`` is applied
+        instead of the contract's scaling.
     sfreq : float | None
-        Sampling rate the model was trained at, when the model does not say.
+        Sampling rate the model was trained at, for a model without a contract
+        (one that contradicts the contract is refused unless ``override``).
     resample : bool
         Resample a recording at another rate to the model's (else an error).
+    override : bool
+        Let ``channel``, ``scaler`` and ``sfreq`` replace the contract's values
+        (with a warning).
     short : {"pad", "raise"}, default="pad"
         A recording shorter than one sequence is staged as one shorter
         sequence (``"pad"``; not possible for an ONNX file with a fixed
@@ -85,7 +107,7 @@ def stage_night(
     batch_size : int
         Sequences per forward pass.
     progress : bool
-        Show a progress bar (tqdm).
+        Kept for compatibility; staging a night takes well under a second.
 
     Returns
     -------
@@ -98,47 +120,48 @@ def stage_night(
     ValueError
         Unknown channel, a sampling rate or channel count other than the
         model's, a recording shorter than one epoch (or one sequence with
-        ``short="raise"``), or a bad ``stride``.
+        ``short="raise"``), a bad ``stride``, or an option that contradicts
+        the model's contract (:class:`~sleepkd_runtime.contract.ContractError`).
+
+    Warns
+    -----
+    UserWarning
+        The model carries no contract (an older file, a bare module): what was
+        assumed (microvolts, no scaling unless ``scaler`` says, the rate).
     """
+    scaling, transformer = _scaling(scaler)
     pred = as_predictor(model, seq_len=seq_len, sfreq=sfreq, batch_size=batch_size)
-    X, onsets, rec_sfreq = read_epochs(recording, channel, pred.sfreq, resample)
-    n_epochs, n_chans, n_times = X.shape
-    if pred.n_chans is not None and n_chans != pred.n_chans:
-        raise ValueError(
-            f"The model was trained on {pred.n_chans} channel(s) but {n_chans} "
-            f"were given ({channel!r})."
-        )
-    if pred.n_times is not None and n_times != pred.n_times:
-        raise ValueError(
-            f"The model expects {pred.n_times} samples per epoch but the "
-            f"recording gives {n_times} ({rec_sfreq:g} Hz x 30 s)."
-        )
-    X = _scale(X, scaler)
-    L = pred.seq_len
-    if n_epochs < L:
-        if short != "pad" or pred.fixed_seq_len:
-            why = (
-                "the ONNX model has a fixed sequence length"
-                if pred.fixed_seq_len
-                else 'short="raise"'
-            )
-            raise ValueError(
-                f"The recording has {n_epochs} epochs, fewer than one sequence "
-                f"(seq_len={L}), and {why}."
-            )
-        L = n_epochs
-    stride = max(1, L // 2) if stride is None else int(stride)
-    stride = min(stride, L) if n_epochs < pred.seq_len else stride
-    starts = sequence_starts(n_epochs, L, stride)
-    bar = _progress(len(starts), progress)
-    chunk = max(1, batch_size) * 4
-    probas = []
-    for i in range(0, len(starts), chunk):
-        idx = starts[i : i + chunk, None] + np.arange(L)
-        probas.append(pred.predict_proba(np.ascontiguousarray(X[idx])))
-        if bar is not None:
-            bar.update(len(idx))
-    if bar is not None:
-        bar.close()
-    proba, counts = combine(np.concatenate(probas), starts, n_epochs)
-    return Hypnogram(proba, onsets, counts)
+    contract, channels = staging_contract(
+        pred.contract,
+        channels=channel,
+        sfreq=sfreq if pred.contract is not None else None,
+        scaling=scaling,
+        override=override,
+    )
+    model_sfreq = contract.sfreq if contract is not None else pred.sfreq
+    X, onsets, rec_sfreq = read_epochs(recording, channels, model_sfreq, resample)
+    _check_shape(pred, X, rec_sfreq, channels)
+    if seq_len is None and not pred.fixed_seq_len and contract and contract.seq_len:
+        L = contract.seq_len
+    else:  # the user's, the ONNX file's fixed length, the estimator's or 20
+        L = pred.seq_len
+    contract = finish_contract(
+        contract,
+        X,
+        rec_sfreq,
+        scaling=scaling,
+        seq_len=L,
+        what=f"{pred.kind} model",
+    )
+    if transformer is not None:
+        X = transformer.transform(X[None])[0]
+        contract = replace(contract, scaling="none")
+    return stage_epochs(
+        pred.predict_proba,
+        contract.prepare(X, unit="uV"),
+        onsets,
+        L,
+        stride=stride,
+        fixed=pred.fixed_seq_len,
+        short=short,
+    )

@@ -5,8 +5,8 @@
 
 import numpy as np
 
-from ..datasets.stages import AASM_EVENT_NAMES, SLEEP_STAGES
-from .epochs import EPOCH_SEC
+from .constants import AASM_EVENT_NAMES, SLEEP_STAGES
+from .constants import EPOCH_S as EPOCH_SEC
 
 
 class Hypnogram:
@@ -53,6 +53,22 @@ class Hypnogram:
             table[f"p_{name}"] = self.proba[:, k]
         return table
 
+    def to_csv(self, fname):
+        """Write :meth:`to_dataframe`'s table as CSV, without pandas."""
+        names = SLEEP_STAGES[: self.proba.shape[1]]
+        header = ",".join(["onset", "stage", "label"] + [f"p_{n}" for n in names])
+        rows = [
+            ",".join(
+                [repr(float(o)), str(s), str(int(k))] + [repr(float(v)) for v in p]
+            )
+            for o, s, k, p in zip(
+                self.onsets, self.stage_names, self.stages, self.proba
+            )
+        ]
+        with open(fname, "w", encoding="utf-8") as f:
+            f.write("\n".join([header, *rows]) + "\n")
+        return fname
+
     def to_annotations(self, orig_time=None):
         """:class:`mne.Annotations` with one ``Sleep stage X`` per epoch."""
         import mne
@@ -79,8 +95,8 @@ class Hypnogram:
         edf.write(fname)
         return fname
 
-    def statistics(self):
+    def statistics(self, backend="auto"):
         """Sleep statistics (see :func:`.sleep_statistics`)."""
         from .statistics import sleep_statistics
 
-        return sleep_statistics(self.stages)
+        return sleep_statistics(self.stages, backend=backend)

@@ -5,7 +5,7 @@
 
 import numpy as np
 
-from ..datasets.stages import SLEEP_STAGES
+from .constants import SLEEP_STAGES
 
 KEYS = (
     ("TIB", "SPT", "TST", "SE", "SOL", "WASO")

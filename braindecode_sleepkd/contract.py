@@ -1,0 +1,144 @@
+"""The preprocessing contract of a fitted estimator: recorded by ``fit``, applied
+by ``predict``, written into ONNX files.
+
+The :class:`~sleepkd_runtime.contract.Contract` itself lives in the torch-free
+runtime (it is read on devices); this module builds it from what ``fit`` sees
+and finds it on estimators, pipelines and modules.
+"""
+
+# Authors: braindecode-sleepkd developers
+# License: BSD-3-Clause
+
+import numpy as np
+from sleepkd_runtime.contract import (
+    Contract,
+    ContractError,
+    detect_scaling,
+    detect_unit,
+    scale_epochs,
+)
+
+from .constants import SLEEP_STAGES
+
+__all__ = [
+    "Contract",
+    "ContractError",
+    "apply_contract",
+    "contract_of",
+    "fit_contract",
+    "windows_channels",
+]
+
+
+def windows_channels(X):
+    """Channel names of braindecode windows (None for arrays or unknown)."""
+    datasets = getattr(X, "datasets", None)
+    if not datasets:
+        return None
+    ds = datasets[0]
+    inner = getattr(ds, "windows", None) or getattr(ds, "raw", None)
+    names = getattr(inner, "ch_names", None)
+    return tuple(names) if names else None
+
+
+def fit_contract(X, signal, seq_len, channels=None):
+    """The contract of what ``fit`` saw.
+
+    Parameters
+    ----------
+    X : np.ndarray, shape (n_seq, seq_len, n_chans, n_times)
+        The training sequences (a sample of them is inspected).
+    signal : dict
+        ``n_chans``, ``n_times``, ``sfreq`` and ``n_classes`` (``net.signal_``).
+    seq_len : int
+        Epochs per training sequence.
+    channels : tuple of str | None
+        Channel names, when ``fit`` got windows.
+
+    Returns
+    -------
+    Contract
+        ``scaling`` is read from the epochs (:func:`detect_scaling`: a robust
+        or standard per-epoch scaling leaves median 0 / IQR 1 or mean 0 / std 1
+        in every epoch), ``unit`` from their amplitude when unscaled.
+    """
+    from . import __version__
+
+    sample = np.asarray(X[:8], dtype=np.float32)
+    scaling = detect_scaling(sample)
+    n_classes = int(signal["n_classes"])
+    classes = (
+        SLEEP_STAGES
+        if n_classes == len(SLEEP_STAGES)
+        else tuple(str(k) for k in range(n_classes))
+    )
+    return Contract(
+        sfreq=signal["sfreq"],
+        n_chans=signal["n_chans"],
+        n_times=signal["n_times"],
+        seq_len=seq_len,
+        channels=channels if channels and len(channels) == signal["n_chans"] else None,
+        unit=detect_unit(sample) if scaling == "none" else "uV",
+        scaling=scaling,
+        classes=classes,
+        version=__version__,
+    )
+
+
+def contract_of(obj):
+    """The contract of a fitted estimator, a pipeline ending in one, or a module.
+
+    In a scikit-learn ``Pipeline``, an
+    :class:`~braindecode_sleepkd.preprocessing.EpochScaler` step before the
+    estimator sets the contract's scaling. Returns None when there is none.
+    """
+    steps = getattr(obj, "steps", None)
+    if steps:
+        contract = contract_of(steps[-1][1])
+        methods = [
+            step.method
+            for _, step in steps[:-1]
+            if type(step).__name__ == "EpochScaler"
+        ]
+        if contract is not None and methods:
+            from dataclasses import replace
+
+            contract = replace(contract, scaling=methods[-1])
+        return contract
+    return getattr(obj, "contract_", None)
+
+
+def apply_contract(contract, X, windows=None, sfreq=None):
+    """Check prediction inputs against the contract and apply its scaling.
+
+    Parameters
+    ----------
+    contract : Contract | None
+    X : np.ndarray, shape (n_seq, seq_len, n_chans, n_times)
+    windows : braindecode windows | None
+        The windows ``X`` was cut from, to check their channel names.
+    sfreq : float | None
+        The windows' sampling rate.
+
+    Raises
+    ------
+    ContractError
+        Windows at another rate or with other channels than the model's.
+    """
+    if contract is None:
+        return X
+    names = windows_channels(windows) if windows is not None else None
+    if names and contract.channels and tuple(names) != tuple(contract.channels):
+        raise ContractError(
+            f"The model was trained on channels {list(contract.channels)} but "
+            f"these windows have {list(names)}; pick the same channels in the "
+            "same order."
+        )
+    if sfreq is not None and not np.isclose(sfreq, contract.sfreq):
+        raise ContractError(
+            f"The model was trained at {contract.sfreq:g} Hz but these windows "
+            f"are sampled at {sfreq:g} Hz; resample them first."
+        )
+    if contract.scaling == "none":
+        return X
+    return scale_epochs(X, contract.scaling)

@@ -1,0 +1,251 @@
+"""Stage a night: sequences slid over its epochs, overlapping predictions averaged."""
+
+# Authors: braindecode-sleepkd developers
+# License: BSD-3-Clause
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from .contract import SCALINGS, Contract, assumed_contract
+from .edf import read_edf_epochs
+from .hypnogram import Hypnogram
+from .model import DEFAULT_SEQ_LEN, OnnxStudent
+from .sliding import combine, sequence_starts
+
+
+def as_channels(channel):
+    """A list of channel names from a name, a list of names or None."""
+    if channel is None:
+        return None
+    channels = [channel] if isinstance(channel, str) else list(channel)
+    if not channels or not all(isinstance(c, str) and c for c in channels):
+        raise ValueError(
+            f"channel must be a channel name or a list of names, got {channel!r}."
+        )
+    return channels
+
+
+def check_scaling(scaling):
+    """``None`` (the model's) or one of :data:`SCALINGS` (``None`` -> ``"none"``
+    is not assumed: pass ``"none"``)."""
+    if scaling is not None and scaling not in SCALINGS:
+        raise ValueError(
+            f"scaling must be one of {SCALINGS} or None (the model's contract), "
+            f"got {scaling!r}."
+        )
+    return scaling
+
+
+def staging_contract(
+    contract, *, channels=None, sfreq=None, scaling=None, override=False
+):
+    """The model's contract reconciled with the user's options, and the channels.
+
+    Parameters
+    ----------
+    contract : Contract | None
+        The model's contract (None: older model, decided after reading).
+    channels : list of str | None
+    sfreq : float | None
+    scaling : str | None
+    override : bool
+        Let an option that contradicts the contract replace its value.
+
+    Returns
+    -------
+    contract : Contract | None
+    channels : list of str
+    """
+    check_scaling(scaling)
+    channels = as_channels(channels)
+    if contract is not None:
+        contract = contract.reconcile(
+            sfreq=sfreq, channels=channels, scaling=scaling, override=override
+        )
+        channels = list(contract.channels) if contract.channels else channels
+    if not channels:
+        raise ValueError(
+            "Which channel(s) to stage? The model's contract names none (it was "
+            "fitted on arrays, not windows): pass channel= (--channel)."
+        )
+    return contract, channels
+
+
+def finish_contract(contract, X, sfreq, *, scaling=None, seq_len=None, what="model"):
+    """The contract to apply to epochs ``X`` read at ``sfreq``.
+
+    A model without a contract gets :func:`assumed_contract` (with its warning)
+    from the epochs' shape, with the user's ``scaling`` if given. A model with
+    one is checked against the recording's rate and shape.
+    """
+    if contract is None:
+        contract = assumed_contract(
+            X.shape[1], X.shape[2], sfreq=sfreq, seq_len=seq_len, what=what
+        )
+        return replace(contract, scaling=scaling) if scaling else contract
+    if not np.isclose(sfreq, contract.sfreq):
+        raise ValueError(
+            f"The recording is sampled at {sfreq:g} Hz but the model was trained "
+            f"at {contract.sfreq:g} Hz (its contract); resample it (stage_night's "
+            "resample=True, sleepkd stage --resample)."
+        )
+    return contract
+
+
+def stage_epochs(
+    predict_proba, X, onsets, seq_len, *, stride=None, fixed=False, short="pad"
+):
+    """Stage prepared epochs: one stage and probability vector per epoch.
+
+    Sequences of ``seq_len`` epochs start every ``stride`` epochs (default
+    ``seq_len // 2``), a last one ends on the last epoch; an epoch's
+    probability is the mean of those of the sequences that contain it.
+
+    Parameters
+    ----------
+    predict_proba : callable
+        ``(n_seq, seq_len, n_chans, n_times) float32 -> probabilities``.
+    X : np.ndarray, shape (n_epochs, n_chans, n_times)
+        Epochs already prepared for the model (its contract applied).
+    onsets : np.ndarray, shape (n_epochs,)
+    seq_len : int
+    stride : int | None
+    fixed : bool
+        The model accepts only ``seq_len`` epochs per sequence.
+    short : {"pad", "raise"}
+        A night shorter than one sequence is staged as one shorter sequence
+        (``"pad"``, not possible when ``fixed``) or refused.
+
+    Returns
+    -------
+    Hypnogram
+    """
+    if short not in ("pad", "raise"):
+        raise ValueError(f"short must be 'pad' or 'raise', got {short!r}.")
+    n_epochs = len(X)
+    L = int(seq_len)
+    if n_epochs < L:
+        if short != "pad" or fixed:
+            why = "the model has a fixed sequence length" if fixed else 'short="raise"'
+            raise ValueError(
+                f"The recording has {n_epochs} epochs, fewer than one sequence "
+                f"(seq_len={L}), and {why}."
+            )
+        L = n_epochs
+    stride = max(1, L // 2) if stride is None else int(stride)
+    stride = min(stride, L) if n_epochs < int(seq_len) else stride
+    starts = sequence_starts(n_epochs, L, stride)
+    chunk = 256
+    probas = []
+    for i in range(0, len(starts), chunk):
+        idx = starts[i : i + chunk, None] + np.arange(L)
+        probas.append(predict_proba(np.ascontiguousarray(X[idx])))
+    proba, counts = combine(np.concatenate(probas), starts, n_epochs)
+    return Hypnogram(proba, onsets, counts)
+
+
+def sequence_length(seq_len, fixed, contract):
+    """Epochs per sequence: the user's, the graph's fixed one, the contract's, 20."""
+    if fixed is not None and seq_len is not None and int(seq_len) != fixed:
+        raise ValueError(
+            f"The model was exported with a fixed sequence length of {fixed} "
+            f"epochs; seq_len={seq_len} is not possible."
+        )
+    return int(
+        seq_len or fixed or (contract.seq_len if contract else None) or DEFAULT_SEQ_LEN
+    )
+
+
+def stage_edf(
+    model,
+    night,
+    channel=None,
+    *,
+    seq_len=None,
+    stride=None,
+    scaling=None,
+    sfreq=None,
+    override=False,
+    short="pad",
+    batch_size=64,
+):
+    """Stage an EDF night with an ONNX student, as its contract says.
+
+    Imports numpy, onnxruntime and edfio only (no torch, MNE or pandas).
+
+    Parameters
+    ----------
+    model : str | Path | OnnxStudent
+        The exported student.
+    night : str | Path
+        The EDF recording.
+    channel : str | list of str | None
+        Channel(s) to stage; default the contract's channel names.
+    seq_len, stride : int | None
+        Epochs per sequence (default the contract's) and between sequences.
+    scaling : {"none", "robust", "standard"} | None
+        Per-epoch scaling; default the contract's. A value that contradicts
+        the contract raises :class:`~sleepkd_runtime.contract.ContractError`
+        unless ``override``.
+    sfreq : float | None
+        The model's rate, for an older model without a contract.
+    override : bool
+        Let options replace the contract's values (with a warning).
+    short : {"pad", "raise"}
+    batch_size : int
+
+    Returns
+    -------
+    Hypnogram
+    """
+    student = (
+        model if isinstance(model, OnnxStudent) else OnnxStudent(model, batch_size)
+    )
+    contract, channels = staging_contract(
+        student.contract,
+        channels=channel,
+        sfreq=sfreq,
+        scaling=scaling,
+        override=override,
+    )
+    X, onsets, rec_sfreq = read_edf_epochs(night, channels)
+    if (
+        student.n_times is not None
+        and X.shape[2] != student.n_times
+        and (contract is None or np.isclose(rec_sfreq, contract.sfreq))
+    ):
+        raise ValueError(
+            f"The model expects {student.n_times} samples per epoch but "
+            f"{Path(night).name} gives {X.shape[2]} ({rec_sfreq:g} Hz x 30 s); "
+            "resample it (sleepkd stage --resample)."
+        )
+    L = sequence_length(seq_len, student.fixed_seq_len, contract)
+    contract = finish_contract(
+        contract,
+        X,
+        rec_sfreq,
+        scaling=scaling,
+        seq_len=L,
+        what=f"ONNX file {student.path.name}",
+    )
+    return stage_epochs(
+        student.predict_proba,
+        contract.prepare(X, unit="uV"),
+        onsets,
+        L,
+        stride=stride,
+        fixed=student.fixed_seq_len is not None,
+        short=short,
+    )
+
+
+__all__ = [
+    "Contract",
+    "finish_contract",
+    "sequence_length",
+    "stage_edf",
+    "stage_epochs",
+    "staging_contract",
+]
