@@ -29,6 +29,7 @@ _LAZY = {
     "make_strategy": "distill",
     "strategies": "distill",
     "SleepKDClassifier": "estimator",
+    "DistillationReport": "report",
     "DeepSleepNetKD": "models",
     "SalientKD": "models",
     "SleepFeatures": "models",

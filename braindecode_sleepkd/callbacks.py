@@ -3,8 +3,10 @@
 # Authors: braindecode-sleepkd developers
 # License: BSD-3-Clause
 
+import numpy as np
 from skorch.callbacks import (
     Callback,
+    EarlyStopping,
     EpochTimer,
     LRScheduler,
     PassthroughScoring,
@@ -15,7 +17,7 @@ from torch.optim.lr_scheduler import CosineAnnealingLR, OneCycleLR
 from .distill.diagnostics import StageMonitor
 from .printlog import PrintLog
 
-__all__ = ["LR_SCHEDULES", "SaveEpoch", "stage_callbacks"]
+__all__ = ["LR_SCHEDULES", "BestEpoch", "SaveEpoch", "stage_callbacks"]
 
 LR_SCHEDULES = (None, "cosine", "onecycle")
 """Learning-rate schedules of a stage (over its epoch budget)."""
@@ -26,6 +28,52 @@ class SaveEpoch(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         net.save_stage_(finished=False)
+
+
+class BestEpoch(EarlyStopping):
+    """Keep the weights of the epoch with the best validation kappa; restore them.
+
+    skorch's :class:`~skorch.callbacks.EarlyStopping` with ``load_best=True``
+    on ``valid_kappa`` (higher is better, any strict gain counts) and a
+    patience that never stops training: every stage runs its whole budget,
+    then its learner gets back the weights of its best epoch. Each epoch
+    records ``valid_kappa_best`` (True where the kappa improved, as skorch's
+    scorers do), and the selected epoch is ``best_epoch_``. An epoch without
+    a finite ``valid_kappa`` (no scored validation epoch, one class only)
+    never counts as best.
+
+    Parameters
+    ----------
+    monitor : str, default="valid_kappa"
+        The history key to maximise.
+    """
+
+    def __init__(self, monitor="valid_kappa"):
+        super().__init__(
+            monitor=monitor,
+            patience=2**62,
+            threshold=0.0,
+            threshold_mode="abs",
+            lower_is_better=False,
+            load_best=True,
+            sink=print,
+        )
+
+    def on_epoch_end(self, net, **kwargs):
+        score = net.history[-1].get(self.monitor, np.nan)
+        improved = bool(np.isfinite(score) and self._is_score_improved(score))
+        if improved:
+            self.dynamic_threshold_ = score
+            self.best_epoch_ = net.history[-1, "epoch"]
+            self.best_model_weights_ = {
+                k: v.detach().clone() for k, v in net.module_.state_dict().items()
+            }
+        net.history.record(f"{self.monitor}_best", improved)
+
+    @property
+    def best_score_(self):
+        """The best ``monitor`` value so far (-inf before any)."""
+        return self.dynamic_threshold_
 
 
 def lr_scheduler(schedule, budget, lr, n_batches):
@@ -48,7 +96,7 @@ def lr_scheduler(schedule, budget, lr, n_batches):
     raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {schedule!r}.")
 
 
-def stage_callbacks(term_names, n_classes, verbose, scheduler=None):
+def stage_callbacks(term_names, n_classes, verbose, scheduler=None, best=False):
     """Default callbacks of a stage: timer, losses per term, diagnostics, saving.
 
     Parameters
@@ -62,6 +110,9 @@ def stage_callbacks(term_names, n_classes, verbose, scheduler=None):
         2 adds a progress bar.
     scheduler : skorch.callbacks.LRScheduler | None
         The stage's learning-rate schedule.
+    best : bool, default=False
+        Add :class:`BestEpoch` (the stage validates: select and restore the
+        epoch of best validation kappa).
 
     Returns
     -------
@@ -78,6 +129,8 @@ def stage_callbacks(term_names, n_classes, verbose, scheduler=None):
             for name in (f"{prefix}_loss_{t}" for t in term_names)
         ]
     callbacks.append(("monitor", StageMonitor(n_classes)))
+    if best:
+        callbacks.append(("best_epoch", BestEpoch()))
     if scheduler is not None:
         callbacks.append(("lr_scheduler", scheduler))
     callbacks += [("save_epoch", SaveEpoch()), ("print_log", PrintLog())]

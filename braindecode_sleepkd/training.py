@@ -20,8 +20,14 @@ from .distill.stage import DistillationStage
 
 __all__ = ["STAGE_SEED_OFFSET", "run_stage", "seed_stage", "stage_epochs"]
 
-STAGE_SEED_OFFSET = {"teacher": 0, "assistant": 1000, "student": 2000}
-"""Offset of each stage's torch seed from ``random_state``."""
+STAGE_SEED_OFFSET = {
+    "teacher": 0,
+    "assistant": 1000,
+    "student": 2000,
+    "student_alone": 2000,
+}
+"""Offset of each stage's torch seed from ``random_state`` (the student alone
+shares the student's: same shuffling, same dropout draws)."""
 
 
 def run_stage(net, link, dataset, y, store, external, fit_params):
@@ -34,6 +40,8 @@ def run_stage(net, link, dataset, y, store, external, fit_params):
     for the remaining epoch budget. Ctrl-C keeps the stage partial.
     """
     learner, models = link.learner, net.models_()
+    if learner not in models:  # the student alone of the baseline guard
+        models[learner] = getattr(net, f"{learner}_")
     net.stage_, net.module_ = learner, models[learner]
     seed_stage(net, STAGE_SEED_OFFSET[learner])
     guides = {g: external.get(g, models[g]) for g in link.guides}
@@ -92,6 +100,11 @@ def _stopped_early(net):
 def _end_stage(net, learner, done):
     net.save_stage_(finished=True)
     resumed = f" (resumed after {done})" if done else ""
+    best = dict(net.callbacks_).get("best_epoch")
+    if best is not None and best.best_model_weights_ is not None:
+        resumed += (
+            f", restored epoch {best.best_epoch_} (valid_kappa {best.best_score_:.3f})"
+        )
     net.stages_.append(f"{learner}: trained for {len(net.history)} epochs{resumed}")
     return _finish_stage(net, learner)
 

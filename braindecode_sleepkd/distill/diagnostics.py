@@ -11,13 +11,20 @@ data, low on held-out data).
 
 import numpy as np
 import torch
-from sklearn.metrics import cohen_kappa_score
+from sklearn.metrics import cohen_kappa_score, f1_score
 from skorch.callbacks import Callback
 
 from ..constants import N_STAGES, UNLABELLED
 from ..metrics import kappa
 
-__all__ = ["StageMonitor", "gradient_shares", "hard_targets", "record_gradient_shares"]
+__all__ = [
+    "StageMonitor",
+    "gradient_shares",
+    "hard_targets",
+    "kappa_n",
+    "macro_f1_n",
+    "record_gradient_shares",
+]
 
 
 def hard_targets(y):
@@ -65,13 +72,14 @@ def record_gradient_shares(history, terms, params):
 
 
 class StageMonitor(Callback):
-    """Per-epoch accuracy, kappa and agreement with the guide, train and valid.
+    """Per-epoch accuracy, kappa, macro-F1 and agreement with the guide.
 
     Reads the ``y_pred`` (the learner's logits), ``targets`` and
     ``guide_logits`` of every batch step and records, for ``prefix`` in
-    ``train`` and ``valid``: ``<prefix>_acc`` and ``<prefix>_kappa`` on the
-    scored epochs, and ``<prefix>_agreement``, the share of all epochs (scored
-    or not) where the learner's stage is its first guide's.
+    ``train`` and ``valid``: ``<prefix>_acc``, ``<prefix>_kappa`` and
+    ``<prefix>_macro_f1`` on the scored epochs (labels -1 left out), and
+    ``<prefix>_agreement``, the share of all epochs (scored or not) where the
+    learner's stage is its first guide's.
     """
 
     def __init__(self, n_classes):
@@ -103,9 +111,34 @@ class StageMonitor(Callback):
                     f"{prefix}_kappa",
                     _kappa(target[scored], pred[scored], self.n_classes),
                 )
+                net.history.record(
+                    f"{prefix}_macro_f1",
+                    macro_f1_n(target[scored], pred[scored], self.n_classes),
+                )
             if batches[0][2] is not None:
                 guide = torch.cat([b[2] for b in batches]).numpy()
                 net.history.record(f"{prefix}_agreement", float((pred == guide).mean()))
+
+
+def macro_f1_n(y_true, y_pred, n_classes):
+    """Macro-F1 over ``0 .. n_classes - 1``; a class absent from both is left out.
+
+    For five classes this is :func:`~braindecode_sleepkd.metrics.macro_f1`.
+    """
+    return float(
+        f1_score(
+            y_true,
+            y_pred,
+            labels=np.arange(n_classes),
+            average="macro",
+            zero_division=np.nan,
+        )
+    )
+
+
+def kappa_n(y_true, y_pred, n_classes):
+    """Cohen's kappa over ``0 .. n_classes - 1`` (NaN when undefined)."""
+    return _kappa(y_true, y_pred, n_classes)
 
 
 def _kappa(y_true, y_pred, n_classes):
