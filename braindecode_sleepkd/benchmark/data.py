@@ -1,4 +1,4 @@
-"""Benchmark data: load, cut sequences, scale per recording, fold by subject."""
+"""Benchmark data: load, cut sequences, scale per recording, describe."""
 
 import numpy as np
 
@@ -108,33 +108,6 @@ def robust_scale_per_recording(X, recordings, eps=1e-6):
         q25, med, q75 = np.percentile(X[sel], [25, 50, 75])
         out[sel] = (X[sel] - med) / (q75 - q25 + eps)
     return out
-
-
-def subject_folds(subjects, n_folds, seed=0):
-    """Subject-wise K folds: each subject is in exactly one test fold.
-
-    Parameters
-    ----------
-    subjects : array-like
-        Subject of every sequence.
-    n_folds : int
-        Number of folds (at most the number of subjects).
-    seed : int
-        Seed of the shuffling of the subjects before they are dealt out.
-
-    Returns
-    -------
-    list of (train_subjects, test_subjects)
-    """
-    unique = np.unique(subjects)
-    if not 2 <= n_folds <= len(unique):
-        raise ValueError(
-            f"--folds must be between 2 and the number of subjects ({len(unique)}), "
-            f"got {n_folds}."
-        )
-    order = np.random.default_rng(seed).permutation(unique)
-    chunks = np.array_split(order, n_folds)
-    return [(np.sort(np.setdiff1d(unique, test)), np.sort(test)) for test in chunks]
 
 
 def describe(windows, y, subjects, epoch_index):

@@ -26,7 +26,9 @@ from . import data as bdata
 from .augment import ShiftScale
 from .baselines import BandPowerLogReg, MajorityClass
 from .progress import Progress, ProgressCallback
+from .splits import subject_folds
 from .stats import compare_all, summarize
+from .windows import predict_stages
 
 METHODS = (
     "majority",
@@ -372,7 +374,7 @@ def run_benchmark(cfg, stream=None, verbose=True):
         recordings, epoch_index = recordings[keep], epoch_index[keep]
     X = bdata.robust_scale_per_recording(X, recordings)
     info = bdata.describe(windows, y, subjects, epoch_index)
-    folds = bdata.subject_folds(subjects, cfg.folds, seed=0)
+    folds = subject_folds(subjects, cfg.folds, seed=0)
     if min(len(tr) for tr, _ in folds) < 2:
         raise ValueError(
             "Every training fold needs at least 2 subjects (one is held out for "
@@ -420,7 +422,7 @@ def run_benchmark(cfg, stream=None, verbose=True):
                 t0 = time.perf_counter()
                 if method == "teacher":
                     model, stage_epochs = teacher, {"teacher": t_epochs}
-                    pred = _predict_module(teacher, Xte)
+                    pred = predict_stages(teacher, Xte)
                     fit_s = t_time
                 else:
                     model, stage_epochs = run.fit_method(
@@ -501,17 +503,6 @@ def _hypnogram(hypno, method, recs, idx, y_true, pred):
         }
     hypno["pred"][method] = np.asarray(pred)[sel].ravel()[first].tolist()
     return hypno
-
-
-def _predict_module(module, X, batch_size=32):
-    """Stages ``(n_seq, seq_len)`` predicted by a torch sequence model."""
-    module = module.eval()
-    out = []
-    with torch.no_grad():
-        for i in range(0, len(X), batch_size):
-            xb = torch.as_tensor(np.asarray(X[i : i + batch_size], dtype=np.float32))
-            out.append(module(xb).argmax(-1).numpy())
-    return np.concatenate(out)
 
 
 def _costs(models, x_batch, methods, n_repeats=5):

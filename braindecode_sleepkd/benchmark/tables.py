@@ -1,0 +1,180 @@
+"""Markdown tables of benchmark results: any table, scores per subject, paired rows."""
+
+# Authors: braindecode-sleepkd developers
+# License: BSD-3-Clause
+
+import numpy as np
+
+
+def table(header, rows, align=None):
+    """A Markdown table as a list of lines.
+
+    Parameters
+    ----------
+    header : sequence of str
+        Column titles.
+    rows : iterable of sequence
+        Cells (converted with ``str``), as many per row as ``header``.
+    align : sequence of str | None
+        Separator cell per column (e.g. ``"---:"``); default ``"---"``.
+
+    Returns
+    -------
+    list of str
+    """
+    header = list(header)
+    align = list(align or ["---"] * len(header))
+    if len(align) != len(header):
+        raise ValueError(f"{len(align)} alignments for {len(header)} columns.")
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
+    for row in rows:
+        row = [str(c) for c in row]
+        if len(row) != len(header):
+            raise ValueError(f"a row of {len(row)} cells under {len(header)} columns.")
+        lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
+def interval(low, high, scale=1.0, digits=3):
+    """``[+low, +high]`` with signs, scaled."""
+    return f"[{low * scale:+.{digits}f}, {high * scale:+.{digits}f}]"
+
+
+def subject_table(per_subject, pooled, subjects, names, accuracy=False):
+    """Kappa per held-out subject (seed means), their mean, and the pooled kappa.
+
+    Parameters
+    ----------
+    per_subject : dict
+        ``{row: {subject: kappa}}`` (subjects as int or str); a missing subject
+        is shown as ``-``.
+    pooled : dict
+        ``{row: {"kappa": ..., "accuracy": ...}}``.
+    subjects : sequence
+        Column order.
+    names : dict
+        Row labels (default: the row's key).
+    accuracy : bool
+        Add a column of pooled accuracy.
+
+    Returns
+    -------
+    list of str
+    """
+    header = ["row", *(f"excerpt{s}" for s in subjects), "mean", "pooled"]
+    rows = []
+    for row, ks in per_subject.items():
+        vals = [ks.get(str(s), ks.get(s)) for s in subjects]
+        present = [v for v in vals if v is not None]
+        cells = ["-" if v is None else f"{v:.3f}" for v in vals]
+        cells += [f"{np.mean(present):.3f}", f"{pooled[row]['kappa']:.3f}"]
+        if accuracy:
+            cells.append(f"{pooled[row]['accuracy']:.3f}")
+        rows.append([names.get(row, row), *cells])
+    if accuracy:
+        header.append("pooled acc")
+    return table(header, rows)
+
+
+def paired_table(paired):
+    """One line per comparison: n, mean, t and bootstrap intervals, Wilcoxon p.
+
+    Parameters
+    ----------
+    paired : dict
+        ``{"a - b": paired_comparison}``
+        (:func:`~braindecode_sleepkd.metrics.paired_comparison`).
+
+    Returns
+    -------
+    list of str
+    """
+    header = ["comparison", "n", "mean", "95% t interval", "95% bootstrap interval"]
+    header += ["Wilcoxon p", "subjects > 0"]
+    rows = [
+        [
+            name,
+            p["n"],
+            f"{p['mean_diff']:+.3f}",
+            interval(p["ci_low"], p["ci_high"]),
+            interval(p["boot_low"], p["boot_high"]),
+            f"{p['p_wilcoxon']:.3f}",
+            f"{p['n_positive']}/{p['n']}",
+        ]
+        for name, p in paired.items()
+    ]
+    return table(header, rows)
+
+
+def header(title, command):
+    """The opening lines of a report: title and the command in a code block."""
+    return [f"# {title}", "", "Command:", "", "```", command, "```", ""]
+
+
+def loso_kappa(res, subjects, names, rows, accuracy):
+    """Kappa per held-out subject, pooled, and the paired differences (sections).
+
+    Parameters
+    ----------
+    res : dict
+        ``per_subject_kappa``, ``pooled`` and ``paired_kappa`` of a
+        leave-one-subject-out run.
+    subjects : sequence
+        Table columns.
+    names : dict
+        Row labels.
+    rows : sequence of str
+        Rows in table order.
+    accuracy : bool
+        Pooled accuracy as a column (else a sentence under the table).
+
+    Returns
+    -------
+    list of str
+    """
+    per_subject = {r: res["per_subject_kappa"][r] for r in rows}
+    pooled = (
+        "Pooled: the predictions on all held-out excerpts concatenated, per seed, "
+        "then averaged over seeds."
+    )
+    if not accuracy:
+        acc = ", ".join(f"{r} {res['pooled'][r]['accuracy']:.3f}" for r in rows)
+        pooled += f" Pooled accuracy: {acc}."
+    n = len(subjects)
+    return [
+        "## Cohen's kappa on the held-out excerpt (mean over seeds)",
+        "",
+        *subject_table(per_subject, res["pooled"], subjects, names, accuracy),
+        "",
+        pooled,
+        "",
+        "## Paired differences in kappa (per held-out subject, seeds averaged)",
+        "",
+        *paired_table(res["paired_kappa"]),
+        "",
+        f"With {n} subjects the smallest two-sided Wilcoxon p is {2 / 2**n:.4g}.",
+        "",
+    ]
+
+
+def loso_training(cfg, env):
+    """The training sentence of a leave-one-subject-out report."""
+    return (
+        f"Training: leave-one-subject-out, seeds {cfg['seeds']}, "
+        f"max_epochs={cfg['max_epochs']} per stage, seq_len={cfg['seq_len']}, "
+        f"batch_size={cfg['batch_size']}, lr={cfg['lr']}; student = deepsleepnet "
+        f"student preset with lstm_units={cfg['student_lstm_units']}. Wall time "
+        f"{env['wall_seconds'] / 60:.1f} min, {cfg['threads'] or 'default'} torch "
+        f"thread(s) (load average {env['load_average_start'][0]:.1f} at start, "
+        f"{env['load_average_end'][0]:.1f} at end)."
+    )
+
+
+def dreams_data(subjects, data, how="one EEG channel loaded at 100 Hz"):
+    """The data sentence of a report on DREAMS excerpts."""
+    return (
+        f"Data: DREAMS Spindles excerpts {', '.join(map(str, subjects))}, {how}; "
+        f"{data['n_epochs']} scored 30-s epochs (W, N1, N2, N3, REM = "
+        f"{data['class_counts_W_N1_N2_N3_REM']}). Tiny and heavily N2: indicative "
+        "only."
+    )
