@@ -21,7 +21,7 @@ import torch
 
 from braindecode_sleepkd.benchmark import cli, loso, tables
 from braindecode_sleepkd.benchmark.cost import throughput
-from braindecode_sleepkd.benchmark.stats import gap_closed, paired_by_key
+from braindecode_sleepkd.benchmark.stats import compare_pairs, gap_closed
 from braindecode_sleepkd.estimator import SleepKDClassifier
 from braindecode_sleepkd.metrics import n_parameters
 from braindecode_sleepkd.teachers.yasa import YASATeacher
@@ -101,10 +101,7 @@ def run(args):
         per_subject_kappa=kappa,
         per_subject=loso.per_subject(runs),
         pooled={r: {k: p[k] for k in p if k != "subjects"} for r, p in pooled.items()},
-        paired_kappa={
-            f"{a} - {b}": paired_by_key(kappa[a], kappa[b], True, n_boot=args.n_boot)
-            for a, b in PAIRS
-        },
+        paired_kappa=compare_pairs(kappa, PAIRS, True, n_boot=args.n_boot),
         gap_closed={c: gap(c) for c in ("kd_yasa", "sleepkd_chain")},
         fit_seconds={c: float(np.mean(v)) for c, v in fit_s.items()},
         student=dict(

@@ -57,6 +57,7 @@ def model_cost(model, seq_len, n_times=3000, n_repeats=3):
         ``n_params``, ``cpu_epochs_per_s`` (batches of 8 sequences),
         ``latency_ms_one_sequence`` and ``seconds_per_8h_night``.
     """
+    model = model.cpu()
     x = torch.randn(1, seq_len, 1, n_times, generator=torch.Generator().manual_seed(1))
     speed = inference_speed({"m": model}, x, batch_sizes=(1, 8), n_repeats=n_repeats)
     speed = speed["m"]

@@ -94,6 +94,61 @@ def score_alone(score, windows, min_sfreq=0.0):
     return pred, seconds, n
 
 
+def yasa_alone(path, subjects):
+    """YASA's stages on the excerpts it takes (> 80 Hz), and its speed.
+
+    Returns
+    -------
+    pred : dict
+        ``{subject: stages}`` (empty when YASA is not installed).
+    cost : dict | None
+        ``cpu_epochs_per_s`` and ``n_epochs``.
+    """
+    try:
+        from ..teachers.yasa import YASATeacher
+    except ImportError:  # pragma: no cover - yasa is optional
+        return {}, None
+    raw, _ = load(path, subjects)
+    pred, seconds, n = score_alone(YASATeacher().score_recording, raw, 80.0)
+    return pred, dict(cpu_epochs_per_s=n / seconds, n_epochs=n)
+
+
+def teacher_alone(teacher, windows, seq_len):
+    """Stages of a pretrained sequence teacher over whole recordings and sequences.
+
+    Parameters
+    ----------
+    teacher : torch.nn.Module
+        Maps ``(batch, seq_len, n_chans, n_times)`` to log-probabilities.
+    windows : braindecode.datasets.BaseConcatDataset
+        One recording per subject.
+    seq_len : int
+        Context of the second prediction (the students' sequence length).
+
+    Returns
+    -------
+    dict
+        ``{"night": {subject: stages}, "seq": {subject: stages}}``: one
+        sequence spanning the recording, and ``seq_len``-epoch sequences
+        averaged back to windows.
+    """
+    import torch
+    from braindecode.datasets import BaseConcatDataset
+
+    from ..datasets import make_sequences
+
+    pred = {"night": {}, "seq": {}}
+    for s, ds in zip(labels_of(windows), windows.datasets):
+        one = BaseConcatDataset([ds])
+        with torch.no_grad():
+            night = torch.as_tensor(make_sequences(one, seq_len=len(ds))[0])
+            pred["night"][s] = teacher(night)[0].argmax(-1).numpy()
+            seq = torch.as_tensor(make_sequences(one, seq_len=seq_len)[0])
+            proba = teacher(seq).exp().numpy()
+        pred["seq"][s] = window_proba(proba, one, seq_len).argmax(1)
+    return pred
+
+
 def fit_loso(windows, args, rows, make, log=print):
     """Fit every row on every (seed, held-out subject) and score it.
 

@@ -142,3 +142,30 @@ def pooled_scores(labels, predictions, subjects):
         seed: scores(y, np.concatenate([np.asarray(p[s]) for s in subjects]))
         for seed, p in predictions.items()
     }
+
+
+def compare_pairs(values, pairs, diffs=False, **kwargs):
+    """Paired comparisons ``"a - b"`` of rows given as ``{row: {unit: score}}``.
+
+    Parameters
+    ----------
+    values : dict
+        Scores by row, then by unit.
+    pairs : sequence of (str, str)
+        ``(row, reference)``; a pair with a row missing from ``values`` is
+        left out.
+    diffs : bool
+        Add the per-unit differences (see :func:`paired_by_key`).
+    **kwargs
+        Passed to :func:`~braindecode_sleepkd.metrics.paired_comparison`.
+
+    Returns
+    -------
+    dict
+        ``{"a - b": comparison}`` in the order of ``pairs``.
+    """
+    return {
+        f"{a} - {b}": paired_by_key(values[a], values[b], diffs, **kwargs)
+        for a, b in pairs
+        if a in values and b in values
+    }

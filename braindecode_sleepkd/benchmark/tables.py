@@ -178,3 +178,58 @@ def dreams_data(subjects, data, how="one EEG channel loaded at 100 Hz"):
         f"{data['class_counts_W_N1_N2_N3_REM']}). Tiny and heavily N2: indicative "
         "only."
     )
+
+
+def cost_table(cost):
+    """One line per model of :func:`~.cost.model_cost` results (``{model: cost}``)."""
+    rows = []
+    for model, c in cost.items():
+        name = model
+        if "n_params_shipped" in c:
+            name += f" (EEG path; {c['n_params_shipped']:,} shipped)"
+        rows.append(
+            [
+                name,
+                f"{c['n_params']:,}",
+                f"{c['cpu_epochs_per_s']:.0f}",
+                f"{c['latency_ms_one_sequence']:.1f}",
+                f"{c['seconds_per_8h_night']:.2f}",
+            ]
+        )
+    header = ["model", "parameters", "epochs/s", "ms per sequence", "s per 8-h night"]
+    return table(header, rows)
+
+
+def loso_report(res, title, names, how, training, accuracy=False):
+    """Opening of a leave-one-subject-out report: command, data, kappa sections.
+
+    Parameters
+    ----------
+    res : dict
+        Results with ``command``, ``config``, ``environment``, ``data``,
+        ``per_subject_kappa``, ``pooled`` and ``paired_kappa``.
+    title : str
+        Report title.
+    names : dict
+        Row labels.
+    how : str
+        How the signal was prepared (data sentence).
+    training : str
+        Appended to the training sentence.
+    accuracy : bool
+        Pooled accuracy as a column.
+
+    Returns
+    -------
+    list of str
+    """
+    rows = list(res["per_subject_kappa"])
+    subjects = sorted({int(s) for r in rows for s in res["per_subject_kappa"][r]})
+    return [
+        *header(title, res["command"]),
+        dreams_data(subjects, res["data"], how),
+        "",
+        loso_training(res["config"], res["environment"]) + " " + training,
+        "",
+        *loso_kappa(res, subjects, names, rows, accuracy),
+    ]
