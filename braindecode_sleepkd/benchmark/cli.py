@@ -18,7 +18,7 @@ import torch
 from .writer import write_results
 
 
-def loso_parser(doc, subjects, seeds, max_epochs, threads=None):
+def loso_parser(doc, subjects, seeds, max_epochs, threads=None, render_only=True):
     """Options of a leave-one-subject-out distillation command on DREAMS.
 
     Parameters
@@ -31,12 +31,14 @@ def loso_parser(doc, subjects, seeds, max_epochs, threads=None):
         Default epochs per training stage.
     threads : int | None
         Default torch threads.
+    render_only : bool
+        Add ``--render-only``.
 
     Returns
     -------
     argparse.ArgumentParser
         With ``--out --data --subjects --seeds --max-epochs --seq-len
-        --batch-size --lr --student-lstm-units --threads --render-only``.
+        --batch-size --lr --student-lstm-units --threads`` and ``--render-only``.
     """
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
@@ -54,11 +56,12 @@ def loso_parser(doc, subjects, seeds, max_epochs, threads=None):
         help="LSTM units of the deepsleepnet student preset (preset: 64)",
     )
     parser.add_argument("--threads", type=int, default=threads, help="torch threads")
-    parser.add_argument(
-        "--render-only",
-        action="store_true",
-        help="rewrite the .md from the .json in --out without running",
-    )
+    if render_only:
+        parser.add_argument(
+            "--render-only",
+            action="store_true",
+            help="rewrite the .md from the .json in --out without running",
+        )
     return parser
 
 
@@ -76,6 +79,20 @@ def command_line(script, prefix="python", argv=None):
     """
     args = sys.argv[1:] if argv is None else argv
     return " ".join([prefix, script, *(shlex.quote(str(a)) for a in args)])
+
+
+def add_command(results, command):
+    """Record ``command`` once in ``results["meta"]["commands"]``; return the meta."""
+    meta = results.setdefault("meta", {"commands": []})
+    if command not in meta["commands"]:
+        meta["commands"].append(command)
+    return meta
+
+
+def set_threads(n):
+    """``torch.set_num_threads(n)`` unless ``n`` is None or 0."""
+    if n:
+        torch.set_num_threads(int(n))
 
 
 def config(args):
@@ -131,8 +148,7 @@ def main(args, name, run, to_markdown, indent=1):
         res = json.loads((args.out / f"{name}.json").read_text())
         (args.out / f"{name}.md").write_text(to_markdown(res))
         return res
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     res = run(args)
     write_results(args.out, name, res, to_markdown(res), indent=indent)
     print(to_markdown(res))

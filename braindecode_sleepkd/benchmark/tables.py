@@ -111,6 +111,19 @@ def header(title, command):
     return [f"# {title}", "", "Command:", "", "```", command, "```", ""]
 
 
+def header_lines(title, commands, setting=None, intro="Commands:"):
+    """Opening lines of a report made by several commands (indented code)."""
+    lines = [f"# {title}", "", intro, "", *[f"    {c}" for c in commands], ""]
+    return lines + ([setting, ""] if setting is not None else [])
+
+
+def pair_line(name, cmp, units="subjects", scale=1.0, digits=3, suffix=""):
+    """``- name: +diff [low, high]<suffix> (k of n <units>)`` of a comparison."""
+    diff = f"{cmp['mean_diff'] * scale:+.{digits}f}"
+    ci = interval(cmp["ci_low"], cmp["ci_high"], scale, digits)
+    return f"- {name}: {diff} {ci}{suffix} ({cmp['n_positive']} of {cmp['n']} {units})"
+
+
 def loso_kappa(res, subjects, names, rows, accuracy):
     """Kappa per held-out subject, pooled, and the paired differences (sections).
 

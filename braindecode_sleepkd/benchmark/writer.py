@@ -23,7 +23,9 @@ def clean(obj):
     return obj
 
 
-def write_results(out, name, results, markdown=None, *, indent=1, figure=None):
+def write_results(
+    out, name, results, markdown=None, *, indent=1, figure=None, json_name=None
+):
     """Write ``results`` as ``<out>/<name>.json`` and the report as ``<name>.md``.
 
     Parameters
@@ -40,6 +42,9 @@ def write_results(out, name, results, markdown=None, *, indent=1, figure=None):
         JSON indentation.
     figure : callable | None
         ``figure(path)`` draws ``<out>/<name>.png``.
+    json_name : str | None
+        Base name of the JSON file when it is not ``name`` (e.g. a summary
+        beside a file of runs).
 
     Returns
     -------
@@ -48,7 +53,7 @@ def write_results(out, name, results, markdown=None, *, indent=1, figure=None):
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{name}.json"
+    path = out / f"{json_name or name}.json"
     path.write_text(json.dumps(results, indent=indent, default=_default) + "\n")
     if markdown is not None:
         text = markdown if isinstance(markdown, str) else "\n".join(markdown)
