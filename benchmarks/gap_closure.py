@@ -21,6 +21,7 @@ killed run resumes where it stopped. Usage::
 """
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -31,6 +32,11 @@ import torch
 
 from braindecode_sleepkd import SleepKDClassifier, preset, simulate_sleep_eeg
 from braindecode_sleepkd.benchmark import data as bdata
+from braindecode_sleepkd.benchmark import tables
+from braindecode_sleepkd.benchmark.rows import fit_rows
+from braindecode_sleepkd.benchmark.splits import held_out_split
+from braindecode_sleepkd.benchmark.stats import gap_closed
+from braindecode_sleepkd.benchmark.windows import predict_stages
 from braindecode_sleepkd.metrics import kappa, macro_f1, paired_comparison
 
 SEQ_LEN = 10
@@ -60,11 +66,6 @@ PAIRS = [
     ("SleepKD (authors' code)", "KD, cached (paper weights)"),
     ("SleepKD, consistent views", "KD, consistent views"),
 ]
-
-
-def _split(subjects, split_seed, n_test):
-    order = np.random.default_rng(split_seed).permutation(np.unique(subjects))
-    return order[:n_test], order[n_test : n_test + 4], order[n_test + 4 :]
 
 
 def _data(args):
@@ -113,15 +114,6 @@ def _teacher(args, split, Xl, yl, signal, common):
     return tfit.module_.eval()
 
 
-def _predict(module, X):
-    with torch.no_grad():
-        module.eval()
-        logits = torch.cat(
-            [module(torch.as_tensor(X[i : i + 64])) for i in range(0, len(X), 64)]
-        )
-    return logits.argmax(-1).numpy()
-
-
 def run(args, results, path):
     X, y, subjects, recordings = _data(args)
     common = dict(
@@ -135,7 +127,7 @@ def run(args, results, path):
     student_kw, assistant_role = STUDENTS[args.student]
     rows = {ROW_ALIASES.get(r, r): ROWS[ROW_ALIASES.get(r, r)] for r in args.rows}
     for split in args.splits:
-        test_s, lab_s, unl_s = _split(subjects, split, args.test_subjects)
+        test_s, lab_s, unl_s = held_out_split(subjects, split, args.test_subjects)
         test, lab = np.isin(subjects, test_s), np.isin(subjects, lab_s)
         unl_recs = [r for r in np.unique(recordings[np.isin(subjects, unl_s)])]
         if max(args.unlabelled) > len(unl_recs):
@@ -149,7 +141,7 @@ def run(args, results, path):
         Xl, yl, Xte, yte = X[lab], y[lab], X[test], y[test]
         t0 = time.time()
         teacher = _teacher(args, split, Xl, yl, signal, common)
-        t_pred = _predict(teacher, Xte)
+        t_pred = predict_stages(teacher, Xte, batch_size=64)
         res["teacher"] = _scores(yte, t_pred)
         res["sizes"] = {
             "labelled_epochs": int(yl.size),
@@ -158,58 +150,67 @@ def run(args, results, path):
             "labelled_subjects": lab_s.tolist(),
         }
         print(f"{key} teacher {res['teacher']} ({time.time() - t0:.0f} s)", flush=True)
-        for seed in args.seeds:
-            for n_unl in [None, *args.unlabelled]:
-                level_rows = (
-                    {"alone": dict(strategy="scratch")} if n_unl is None else rows
-                )
-                unl = np.isin(recordings, unl_recs[: n_unl or 0])
-                Xu = X[unl] if n_unl else None
-                for name, params in level_rows.items():
-                    level = "-" if n_unl is None else n_unl
-                    run_key = f"{args.student}|seed{seed}|{level}|{name}"
-                    if run_key in res["runs"]:
-                        continue
-                    t0 = time.time()
-                    clf = SleepKDClassifier(
-                        teacher,
-                        preset("deepsleepnet", assistant_role, **signal),
-                        "deepsleepnet",
-                        teacher_pretrained=True,
-                        max_epochs=args.epochs,
-                        random_state=seed,
-                        **{f"student__{k}": v for k, v in student_kw.items()},
-                        **params,
-                        **common,
-                    ).fit(Xl, yl, unlabelled=Xu)
-                    pred = clf.predict(Xte)
-                    last = clf.histories_["student"][-1]
-                    n_items = len(Xl) + (0 if Xu is None else len(Xu))
-                    res["runs"][run_key] = {
-                        **_scores(yte, pred, t_pred),
-                        "train_agreement": last.get("train_agreement"),
-                        "cost_per_item": _student_cost(clf, n_items),
-                        "n_unlabelled_epochs": 0
-                        if Xu is None
-                        else int(Xu.shape[0] * SEQ_LEN),
-                        "grad_share": {
-                            k[len("grad_share_") :]: v
-                            for k, v in last.items()
-                            if k.startswith("grad_share_")
-                        },
-                        "student_params": int(
-                            sum(p.numel() for p in clf.module_.parameters())
-                        ),
-                        "seconds": time.time() - t0,
-                    }
-                    path.write_text(json.dumps(results, indent=1))
-                    r = res["runs"][run_key]
-                    print(
-                        f"{key} {run_key}: F1 {r['macro_f1']:.3f} "
-                        f"kappa {r['kappa']:.3f} agree {r['agreement']:.2f} "
-                        f"({r['seconds']:.0f} s)",
-                        flush=True,
-                    )
+
+        ctx = dict(teacher=teacher, Xl=Xl, yl=yl, Xte=Xte, yte=yte, t_pred=t_pred)
+        ctx.update(X=X, recordings=recordings, unl_recs=unl_recs, rows=rows)
+        ctx.update(signal=signal, common=common)
+
+        def log(run_key, r, key=key):
+            print(
+                f"{key} {run_key}: F1 {r['macro_f1']:.3f} kappa {r['kappa']:.3f} "
+                f"agree {r['agreement']:.2f} ({r['seconds']:.0f} s)",
+                flush=True,
+            )
+
+        fit_rows(
+            [(seed, n) for seed in args.seeds for n in [None, *args.unlabelled]],
+            lambda unit: ["alone"] if unit[1] is None else list(rows),
+            functools.partial(_fit, args, ctx),
+            key=lambda u, name: f"{args.student}|seed{u[0]}|{_level(u[1])}|{name}",
+            runs=res["runs"],
+            save=lambda runs: path.write_text(json.dumps(results, indent=1)),
+            log=log,
+            quiet=False,
+        )
+
+
+def _fit(args, c, unit, name):
+    """Fit row ``name`` on ``unit = (seed, unlabelled nights)``; its record."""
+    seed, n_unl = unit
+    student_kw, assistant_role = STUDENTS[args.student]
+    Xu = c["X"][np.isin(c["recordings"], c["unl_recs"][: n_unl or 0])]
+    Xu = Xu if n_unl else None
+    params = {"strategy": "scratch"} if n_unl is None else c["rows"][name]
+    clf = SleepKDClassifier(
+        c["teacher"],
+        preset("deepsleepnet", assistant_role, **c["signal"]),
+        "deepsleepnet",
+        teacher_pretrained=True,
+        max_epochs=args.epochs,
+        random_state=seed,
+        **{f"student__{k}": v for k, v in student_kw.items()},
+        **params,
+        **c["common"],
+    ).fit(c["Xl"], c["yl"], unlabelled=Xu)
+    last = clf.histories_["student"][-1]
+    n_items = len(c["Xl"]) + (0 if Xu is None else len(Xu))
+    return {
+        **_scores(c["yte"], clf.predict(c["Xte"]), c["t_pred"]),
+        "train_agreement": last.get("train_agreement"),
+        "cost_per_item": _student_cost(clf, n_items),
+        "n_unlabelled_epochs": 0 if Xu is None else int(Xu.shape[0] * SEQ_LEN),
+        "grad_share": {
+            k[len("grad_share_") :]: v
+            for k, v in last.items()
+            if k.startswith("grad_share_")
+        },
+        "student_params": int(sum(p.numel() for p in clf.module_.parameters())),
+    }
+
+
+def _level(n_unlabelled):
+    """The unlabelled level of a run key: ``-`` for the student alone."""
+    return "-" if n_unlabelled is None else n_unlabelled
 
 
 def _feature_share(runs_of, units, level, name):
@@ -283,7 +284,7 @@ def _table(results, student):
                 if np.isnan(vals).all():
                     continue
                 cmp = paired_comparison(vals, alone)
-                closed = np.nanmean(vals - alone) / np.nanmean(gap)
+                closed = gap_closed(vals, alone, teacher)
                 agree = np.nanmean(
                     [get(s, sd, level, name, "agreement") for s, sd in units]
                 )
@@ -314,12 +315,10 @@ def _table(results, student):
                 vb = np.array([get(s, sd, level, b, metric) for s, sd in units])
                 if np.isnan(va).all() or np.isnan(vb).all():
                     continue
+                name = f"{level} unlabelled nights, {a} - {b}"
                 cmp = paired_comparison(va, vb)
                 lines.append(
-                    f"- {level} unlabelled nights, {a} - {b}: "
-                    f"{100 * cmp['mean_diff']:+.1f} [{100 * cmp['ci_low']:+.1f}, "
-                    f"{100 * cmp['ci_high']:+.1f}] points "
-                    f"({cmp['n_positive']} of {cmp['n']} units positive)"
+                    tables.pair_line(name, cmp, "units positive", 100, 1, " points")
                 )
     return lines, summary
 
