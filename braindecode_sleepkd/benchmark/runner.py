@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from skorch.callbacks import EarlyStopping
 
+from ..distill import ConsistentViews
 from ..distill.strategies import ABLATIONS
 from ..estimator import SleepKDClassifier
 from ..metrics import (
@@ -23,7 +24,6 @@ from ..metrics import (
 from ..models import preset
 from ..splits import SubjectValidSplit
 from . import data as bdata
-from .augment import ShiftScale
 from .baselines import BandPowerLogReg, MajorityClass
 from .progress import Progress, ProgressCallback
 from .splits import subject_folds
@@ -94,8 +94,8 @@ class BenchmarkConfig:
     lr, weight_decay, batch_size : float, float, int
         AdamW settings, the same for every stage.
     augment : bool
-        Random time shift (up to 1 s) and amplitude scaling (0.8-1.2) of
-        training batches; the guides' outputs are then not cached.
+        Consistent views (:func:`augmentation`) in the distillation stages;
+        the guides' outputs are then not cached.
     n_recordings, max_epochs_per_recording : int | None
         Subset of recordings (simulated: how many to simulate, and epochs kept
         per recording).
@@ -151,6 +151,19 @@ class BenchmarkConfig:
         if self.ablations:
             rows += [f"sleepkd-{a}" for a in ABLATIONS]
         return rows
+
+
+def augmentation(on, seed):
+    """The benchmark's view policy: ``ConsistentViews`` or None.
+
+    A time shift of up to 1 s (1/30 of an epoch, across epoch boundaries) and
+    an amplitude factor in [0.8, 1.2] per sequence, no mixup; applied in every
+    distillation stage whose guides all run live (the package's one view
+    policy, :class:`~braindecode_sleepkd.distill.ConsistentViews`).
+    """
+    if not on:
+        return None
+    return ConsistentViews(max_shift=1 / 30, scale=(0.8, 1.2), mixup_alpha=0, seed=seed)
 
 
 def _stages(method):
@@ -213,9 +226,7 @@ class _Run:
                 ),
                 ("progress", ProgressCallback(self.progress, epochs, name)),
             ],
-            augmentation=(
-                ShiftScale(sfreq=self.sfreq, seed=seed) if cfg.augment else None
-            ),
+            augmentation=augmentation(cfg.augment, seed),
             verbose=0,
             **kwargs,
         )
@@ -554,8 +565,9 @@ def _notes(cfg, info):
         )
     if cfg.augment:
         notes.append(
-            "Augmentation on (time shift <= 1 s, amplitude x0.8-1.2): the guides' "
-            "outputs are recomputed at every batch (teacher cache off)."
+            "Consistent views on (time shift <= 1 s, amplitude x0.8-1.2, in the "
+            "distillation stages): the guides' outputs are recomputed at every "
+            "batch (teacher cache off)."
         )
     else:
         notes.append("No augmentation: the guides' outputs are cached once per stage.")
