@@ -145,7 +145,7 @@ def report(results, out, name):
         results["meta"]["setting"],
     )
     md += [
-        f"Complete seeds: {seeds}; held-out excerpts {subjects} "
+        f"Complete seeds: {seeds}; held-out excerpts {[int(s) for s in subjects]} "
         f"({sum(len(v) for v in labels.values())} scored epochs). `gap closed` = "
         "(row - alone) / (YASA - alone) on the pooled predictions (per-subject "
         "means in brackets); intervals: paired Student-t over the "

@@ -1,0 +1,217 @@
+"""Gap closure over (split, seed) units: the share of the teacher-vs-alone gap.
+
+The report of ``benchmarks/gap_closure.py``: runs keyed
+``<student>|seed<s>|<unlabelled nights>|<row>`` per split, the student alone at
+level ``-``; every row's mean score, gap closed
+(:func:`~.stats.gap_closed`), paired interval against the student alone,
+agreement, cost and the feature terms' share of the gradient, then SleepKD
+against KD.
+"""
+
+# Authors: braindecode-sleepkd developers
+# License: BSD-3-Clause
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..metrics import paired_comparison
+from .stats import gap_closed
+from .tables import pair_line
+
+
+def stage_stats(clf, stage="student"):
+    """Of a fitted stage: last training agreement, mean epoch seconds, grad shares."""
+    hist = clf.histories_[stage]
+    last = hist[-1]
+    return dict(
+        train_agreement=last.get("train_agreement"),
+        epoch_seconds=float(np.mean([row["dur"] for row in hist])),
+        grad_share={
+            k[len("grad_share_") :]: v
+            for k, v in last.items()
+            if k.startswith("grad_share_")
+        },
+    )
+
+
+def cached_module(path, module, fit):
+    """``module`` with the weights saved at ``path``, or ``fit()``'s, then saved.
+
+    Parameters
+    ----------
+    path : str | Path
+        Weights file (``state_dict``).
+    module : torch.nn.Module
+        The architecture to load into.
+    fit : callable
+        ``fit() -> trained module`` when there is no file yet.
+
+    Returns
+    -------
+    torch.nn.Module
+        In eval mode.
+    """
+    path = Path(path)
+    if path.exists():
+        module.load_state_dict(torch.load(path, weights_only=True))
+        return module.eval()
+    trained = fit()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(trained.state_dict(), path)
+    return trained.eval()
+
+
+def feature_share(runs_of, units, level, name):
+    """Mean share of the gradient norm of the epoch + sequence terms ('-': none)."""
+    shares = []
+    for split, seed in units:
+        run = runs_of[split].get(f"{seed}|{level}|{name}")
+        share = {} if run is None else run.get("grad_share") or {}
+        if "epoch" in share or "seq" in share:
+            shares.append(share.get("epoch", 0.0) + share.get("seq", 0.0))
+    return f"{np.mean(shares):.2f}" if shares else "-"
+
+
+def units_table(results, student, rows, pairs):
+    """Gap closed per row and unlabelled level over the (split, seed) units.
+
+    Parameters
+    ----------
+    results : dict
+        ``{"split<k>": {"teacher": scores, "runs": {"<student>|seed<s>|<level>|<row>":
+        record}}}``; level ``-`` is the student alone.
+    student : str
+        Which student's runs.
+    rows : sequence of str
+        Distillation rows in table order.
+    pairs : sequence of (str, str)
+        ``(SleepKD row, KD row)`` comparisons.
+
+    Returns
+    -------
+    lines : list of str
+        Markdown: per metric a heading, the table and the pair lines.
+    summary : dict
+        ``{metric: {"<row> | <level>": {score, gap_closed, vs_alone}}}``.
+    """
+    lines = []
+    units = []  # (split, seed)
+    runs_of = {
+        split: {
+            k.split("|", 1)[1]: v
+            for k, v in res["runs"].items()
+            if k.split("|")[0] == student
+        }
+        for split, res in results.items()
+        if split.startswith("split")
+    }
+    for split, runs in runs_of.items():
+        seeds = sorted({k.split("|")[0] for k in runs if k.endswith("|-|alone")})
+        units += [(split, s) for s in seeds]
+    levels = sorted(
+        {
+            int(k.split("|")[1])
+            for runs in runs_of.values()
+            for k in runs
+            if k.split("|")[1] != "-"
+        }
+    )
+
+    def get(split, seed, level, name, metric):
+        run = runs_of[split].get(f"{seed}|{level}|{name}")
+        return np.nan if run is None or run.get(metric) is None else run[metric]
+
+    summary = {}
+    for metric in ("macro_f1", "kappa"):
+        teacher = np.array([results[s]["teacher"][metric] for s, _ in units])
+        alone = np.array([get(s, sd, "-", "alone", metric) for s, sd in units])
+        gap = teacher - alone
+        lines += [
+            "",
+            f"### {metric}: teacher {100 * np.nanmean(teacher):.1f}, student alone "
+            f"{100 * np.nanmean(alone):.1f} (gap {100 * np.nanmean(gap):.1f} points, "
+            f"{len(units)} split x seed units; per split: "
+            + ", ".join(
+                f"{s} {100 * t:.1f} vs {100 * a:.1f}"
+                for (s, _), t, a in list(zip(units, teacher, alone))
+            )
+            + ")",
+            "",
+            "| row | unlabelled nights | score | gap closed "
+            "| vs alone (paired 95% CI, points) "
+            "| agreement: teacher on test / guide on train | cost per item vs alone "
+            "| grad share of feature terms |",
+            "|---|---:|---:|---:|---|---|---:|---:|",
+        ]
+        cost_alone = np.array(
+            [get(s, sd, "-", "alone", "cost_per_item") for s, sd in units]
+        )
+        for level in levels:
+            for name in rows:
+                vals = np.array([get(s, sd, level, name, metric) for s, sd in units])
+                if np.isnan(vals).all():
+                    continue
+                cmp = paired_comparison(vals, alone)
+                closed = gap_closed(vals, alone, teacher)
+                agree = np.nanmean(
+                    [get(s, sd, level, name, "agreement") for s, sd in units]
+                )
+                tr = [get(s, sd, level, name, "train_agreement") for s, sd in units]
+                tr = np.nanmean([np.nan if v is None else v for v in tr])
+                cost = np.nanmean(
+                    np.array(
+                        [get(s, sd, level, name, "cost_per_item") for s, sd in units]
+                    )
+                    / cost_alone
+                )
+                summary.setdefault(metric, {})[f"{name} | {level}"] = {
+                    "score": float(np.nanmean(vals)),
+                    "gap_closed": float(closed),
+                    "vs_alone": cmp,
+                }
+                lines.append(
+                    f"| {name} | {level} | {100 * np.nanmean(vals):.1f} "
+                    f"| {closed:.2f} | {100 * cmp['mean_diff']:+.1f} "
+                    f"[{100 * cmp['ci_low']:+.1f}, {100 * cmp['ci_high']:+.1f}] "
+                    f"| {agree:.2f} / {tr:.2f} | {cost:.1f}x "
+                    f"| {feature_share(runs_of, units, level, name)} |"
+                )
+        lines += ["", f"SleepKD against KD ({metric}, paired over units):", ""]
+        for level in levels:
+            for a, b in pairs:
+                va = np.array([get(s, sd, level, a, metric) for s, sd in units])
+                vb = np.array([get(s, sd, level, b, metric) for s, sd in units])
+                if np.isnan(va).all() or np.isnan(vb).all():
+                    continue
+                name = f"{level} unlabelled nights, {a} - {b}"
+                cmp = paired_comparison(va, vb)
+                lines.append(pair_line(name, cmp, "units positive", 100, 1, " points"))
+    return lines, summary
+
+
+def merge_parts(parts):
+    """One results dict from the per-process part files (runs united per split).
+
+    Parameters
+    ----------
+    parts : sequence of Path
+        JSON files with ``meta`` (``commands``, ``settings``) and ``split<k>``
+        entries.
+    """
+    results = {"meta": {"commands": [], "settings": {}}}
+    for part in parts:
+        data = json.loads(part.read_text())
+        meta = data.get("meta", {})
+        for c in meta.get("commands", []):
+            if c not in results["meta"]["commands"]:
+                results["meta"]["commands"].append(c)
+        results["meta"]["settings"].update(meta.get("settings", {}))
+        for split, res in data.items():
+            if split.startswith("split"):
+                merged = results.setdefault(split, {"runs": {}})
+                merged["runs"].update(res["runs"])
+                merged.update({k: v for k, v in res.items() if k != "runs"})
+    return results
