@@ -1,13 +1,11 @@
 """How much of the teacher-vs-student gap does distillation close? (SIMULATED EEG)
 
-Simulated sleep EEG (``simulate_sleep_eeg``: real Sleep-EDF hypnograms, 20
-subjects). Per subject-wise split: held-out test subjects, four labelled
-subjects (8 nights), and 0, 8 or 24 nights of other subjects added without
-labels. A big teacher is trained once per split on the labelled nights; a
-narrow student is trained alone and by each recipe, with several seeds and the
-same epoch budget per stage. Reported (``braindecode_sleepkd.benchmark.gap``):
-macro-F1 and kappa, the share of the gap closed, paired intervals, agreement,
-cost per item. Every finished run is saved at once (a killed run resumes)::
+Simulated sleep EEG (real Sleep-EDF hypnograms, 20 subjects). Per subject-wise
+split: test subjects, four labelled subjects (8 nights) and 0, 8 or 24 unlabelled
+nights of the others; a big teacher trained once per split, a narrow student
+trained alone and by each recipe (same epochs per stage, several seeds). Report
+(``braindecode_sleepkd.benchmark.gap``): macro-F1, kappa, share of the gap closed,
+paired intervals, agreement, cost per item. Each run is saved at once::
 
     .venv/bin/python benchmarks/gap_closure.py --splits 0 --out benchmarks/results
     .venv/bin/python benchmarks/gap_closure.py --splits 1 --out benchmarks/results
@@ -20,13 +18,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from braindecode_sleepkd import SleepKDClassifier, preset, simulate_sleep_eeg
-from braindecode_sleepkd.benchmark import cli, gap, tables
+from braindecode_sleepkd.benchmark import cli, gap
 from braindecode_sleepkd.benchmark import data as bdata
 from braindecode_sleepkd.benchmark.rows import fit_rows
-from braindecode_sleepkd.benchmark.splits import held_out_split
 from braindecode_sleepkd.benchmark.windows import predict_stages
 from braindecode_sleepkd.benchmark.writer import write_results
 from braindecode_sleepkd.metrics import kappa, macro_f1
@@ -47,12 +43,6 @@ ROW_ALIASES = {
 }
 ROWS = {name: dict(strategy=s, recipe=r) for name, s, r in ROW_ALIASES.values()}
 PAIRS = list(zip(list(ROWS)[2:5], [KD, KD, KDV]))
-INTRO = """`gap closed` = mean(row - alone) / mean(teacher - alone) over the units; \
-the interval is a paired Student-t interval of the row - alone difference over the \
-same units. `cost per item` = the student stage's mean epoch time per training \
-sequence over the student alone's (guides that run live on every view cost the \
-most). Agreement: the student's test predictions against the teacher's, and (after \
-the `/`) the last epoch's training agreement with its own guide."""
 
 
 def _level(n_unlabelled):
@@ -104,38 +94,21 @@ def run(args, results, path):
     signal = dict(n_chans=1, n_times=X.shape[-1], sfreq=args.sfreq)
     rows = [ROW_ALIASES[r][0] if r in ROW_ALIASES else r for r in args.rows]
     for split in args.splits:
-        test_s, lab_s, unl_s = held_out_split(subjects, split, args.test_subjects)
-        test, lab = np.isin(subjects, test_s), np.isin(subjects, lab_s)
-        unl_recs = list(np.unique(recordings[np.isin(subjects, unl_s)]))
-        if max(args.unlabelled) > len(unl_recs):
-            raise ValueError(
-                f"--unlabelled {max(args.unlabelled)} asks for more nights than the "
-                f"{len(unl_recs)} of the subjects outside this split's test and "
-                "labelled sets."
-            )
+        d = gap.labelled_split(
+            X, y, subjects, recordings, split, args.test_subjects, max(args.unlabelled)
+        )
+        d.update(X=X, recordings=recordings, common=common, signal=signal)
         key, res = f"split{split}", results.setdefault(f"split{split}", {"runs": {}})
-        d = dict(X=X, recordings=recordings, unl_recs=unl_recs, common=common)
-        d.update(Xl=X[lab], yl=y[lab], Xte=X[test], yte=y[test], signal=signal)
-        module = preset("deepsleepnet", "teacher", **signal)
-
-        def fit_teacher(module=module, split=split, d=d):
-            torch.manual_seed(split)
-            kw = dict(max_epochs=args.teacher_epochs, random_state=split, **common)
-            clf = SleepKDClassifier(None, None, module, strategy="scratch", **kw)
-            return clf.fit(d["Xl"], d["yl"]).module_
-
         weights = Path(args.work) / f"teacher_split{split}_{args.teacher_epochs}ep.pt"
-        d["teacher"] = gap.cached_module(weights, module, fit_teacher)
+        module = preset("deepsleepnet", "teacher", **signal)
+        d["teacher"] = gap.scratch_teacher(
+            weights, module, d["Xl"], d["yl"], split, args.teacher_epochs, **common
+        )
         d["t_pred"] = predict_stages(d["teacher"], d["Xte"], batch_size=64)
         res["teacher"] = dict(
             macro_f1=macro_f1(d["yte"], d["t_pred"]), kappa=kappa(d["yte"], d["t_pred"])
         )
-        res["sizes"] = dict(
-            labelled_epochs=int(d["yl"].size),
-            test_epochs=int(d["yte"].size),
-            test_subjects=test_s.tolist(),
-            labelled_subjects=lab_s.tolist(),
-        )
+        res["sizes"] = d["sizes"]
         print(f"{key} teacher {res['teacher']}", flush=True)
         fit_rows(
             [(seed, n) for seed in args.seeds for n in [None, *args.unlabelled]],
@@ -144,33 +117,16 @@ def run(args, results, path):
             key=lambda u, name: f"{args.student}|seed{u[0]}|{_level(u[1])}|{name}",
             runs=res["runs"],
             save=lambda runs: path.write_text(json.dumps(results, indent=1)),
-            log=lambda k, r, key=key: print(
-                f"{key} {k}: F1 {r['macro_f1']:.3f} kappa {r['kappa']:.3f} agree "
-                f"{r['agreement']:.2f} ({r['seconds']:.0f} s)",
-                flush=True,
-            ),
+            log=lambda k, r, key=key: print(f"{key} {k}: {gap.run_line(r)}"),
             quiet=False,
         )
 
 
 def report(args, results, out):
-    meta, summary = results.get("meta", {}), {}
-    parts = [
-        k for split, res in results.items() if split[:5] == "split" for k in res["runs"]
-    ]
-    md = tables.header_lines(
-        "Gap closure on SIMULATED sleep EEG",
-        meta.get("commands", []),
-        INTRO,
-        "Commands (each writes its own part file; the report unites them):",
-    )[:-1]
-    for student in sorted({k.split("|")[0] for k in parts}, key=list(STUDENTS).index):
-        lines, summary[student] = gap.units_table(results, student, ROWS, PAIRS)
-        setting = meta.get("settings", {}).get(student, "")
-        md += ["", f"## Student: {student}", "", setting, *lines]
-    results["summary"] = summary
-    write_results(out, args.name, results, "\n".join([*md, ""]), indent=1)
-    print("\n".join(md))
+    title = "Gap closure on SIMULATED sleep EEG"
+    md, results["summary"] = gap.units_report(results, title, STUDENTS, ROWS, PAIRS)
+    write_results(out, args.name, results, md, indent=1)
+    print(md)
 
 
 def main(argv=None):

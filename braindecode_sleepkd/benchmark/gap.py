@@ -18,8 +18,132 @@ import numpy as np
 import torch
 
 from ..metrics import paired_comparison
+from .splits import held_out_split
 from .stats import gap_closed
-from .tables import pair_line
+from .tables import header_lines, pair_line
+
+INTRO = (
+    "`gap closed` = mean(row - alone) / mean(teacher - alone) over the units; "
+    "the interval is a paired Student-t interval of the row - alone "
+    "difference over the same units. `cost per item` = the student stage's "
+    "mean epoch time per training sequence over the student alone's (guides "
+    "that run live on every view cost the most). Agreement: the student's "
+    "test predictions against the teacher's, and (after the `/`) the last "
+    "epoch's training agreement with its own guide."
+)
+
+
+def labelled_split(X, y, subjects, recordings, seed, n_test, n_unlabelled):
+    """Test, labelled and unlabelled data of one seeded subject-wise split.
+
+    Parameters
+    ----------
+    X, y, subjects, recordings : np.ndarray
+        Sequences, labels, and the subject and recording of every sequence.
+    seed : int
+        The split (seed of :func:`~.splits.held_out_split`, 4 labelled subjects).
+    n_test : int
+        Test subjects.
+    n_unlabelled : int
+        Most unlabelled nights asked for (checked against what is left).
+
+    Returns
+    -------
+    dict
+        ``Xl, yl, Xte, yte``, ``unl_recs`` (recordings of the other subjects)
+        and ``sizes`` (epochs and subjects of the split, for the results).
+    """
+    test_s, lab_s, unl_s = held_out_split(subjects, seed, n_test)
+    test, lab = np.isin(subjects, test_s), np.isin(subjects, lab_s)
+    unl_recs = list(np.unique(recordings[np.isin(subjects, unl_s)]))
+    if n_unlabelled > len(unl_recs):
+        raise ValueError(
+            f"--unlabelled {n_unlabelled} asks for more nights than the "
+            f"{len(unl_recs)} of the subjects outside this split's test and "
+            "labelled sets."
+        )
+    sizes = dict(
+        labelled_epochs=int(y[lab].size),
+        test_epochs=int(y[test].size),
+        test_subjects=test_s.tolist(),
+        labelled_subjects=lab_s.tolist(),
+    )
+    return dict(
+        Xl=X[lab], yl=y[lab], Xte=X[test], yte=y[test], unl_recs=unl_recs, sizes=sizes
+    )
+
+
+def units_report(results, title, students, rows, pairs):
+    """The Markdown report and summary of :func:`units_table` for every student.
+
+    Parameters
+    ----------
+    results : dict
+        Merged results (:func:`merge_parts`) with ``meta`` (``commands``,
+        ``settings`` per student).
+    title : str
+        Report title.
+    students : sequence of str
+        Students in report order (those without runs are left out).
+    rows, pairs : see :func:`units_table`.
+
+    Returns
+    -------
+    markdown : str
+    summary : dict
+        ``{student: units_table summary}``.
+    """
+    meta, summary = results.get("meta", {}), {}
+    intro = "Commands (each writes its own part file; the report unites them):"
+    md = header_lines(title, meta.get("commands", []), INTRO, intro)[:-1]
+    keys = {
+        k.split("|")[0]
+        for s, r in results.items()
+        if s[:5] == "split"
+        for k in r["runs"]
+    }
+    for student in [s for s in students if s in keys]:
+        lines, summary[student] = units_table(results, student, rows, pairs)
+        setting = meta.get("settings", {}).get(student, "")
+        md += ["", f"## Student: {student}", "", setting, *lines]
+    return "\n".join([*md, ""]), summary
+
+
+def scratch_teacher(path, module, X, y, seed, epochs, **params):
+    """A teacher trained from scratch once and kept at ``path`` for later runs.
+
+    Parameters
+    ----------
+    path : str | Path
+        Weights file; loaded when it exists.
+    module : torch.nn.Module
+        The (untrained) teacher.
+    X, y : np.ndarray
+        Labelled training sequences.
+    seed : int
+        ``torch.manual_seed`` and ``random_state`` of the fit.
+    epochs : int
+        Training epochs.
+    **params
+        More ``SleepKDClassifier`` settings.
+    """
+    from ..estimator import SleepKDClassifier
+
+    def fit():
+        torch.manual_seed(seed)
+        kw = dict(max_epochs=epochs, random_state=seed, **params)
+        clf = SleepKDClassifier(None, None, module, strategy="scratch", **kw)
+        return clf.fit(X, y).module_
+
+    return cached_module(path, module, fit)
+
+
+def run_line(record):
+    """One log line of a run record: kappa, macro-F1, agreement, seconds."""
+    return (
+        f"kappa {record['kappa']:+.3f} F1 {record['macro_f1']:.3f} agree "
+        f"{record['agreement']:.2f} ({record['seconds']:.0f} s)"
+    )
 
 
 def stage_stats(clf, stage="student"):
