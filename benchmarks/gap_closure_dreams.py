@@ -21,13 +21,13 @@ import sys
 import numpy as np
 
 from braindecode_sleepkd import SleepKDClassifier, preset
-from braindecode_sleepkd.benchmark import cli, loso, tables
+from braindecode_sleepkd.benchmark import cli, loso
+from braindecode_sleepkd.benchmark.gap_subjects import subjects_report
 from braindecode_sleepkd.benchmark.rows import fit_rows
 from braindecode_sleepkd.benchmark.splits import leave_one_subject_out
-from braindecode_sleepkd.benchmark.stats import gap_closed
 from braindecode_sleepkd.benchmark.windows import window_proba
 from braindecode_sleepkd.benchmark.writer import write_results
-from braindecode_sleepkd.metrics import kappa, macro_f1, paired_comparison
+from braindecode_sleepkd.metrics import kappa, macro_f1
 from braindecode_sleepkd.teachers.yasa import YASATeacher
 
 KD, KDV = (
@@ -44,10 +44,7 @@ ROWS = {  # row: (guide, strategy, recipe); guide "deep" / "chain": the deep ass
     "DIST, consistent views (deep assistant)": ("deep", "dist", "function_matching"),
 }
 PAIRS = list(zip(list(ROWS)[2:5], [KD, KD, KDV]))
-METRICS = {"kappa": kappa, "macro_f1": macro_f1}
 SIGNAL = dict(n_chans=1, n_times=3000, sfreq=100.0)
-HEAD = "| row | pooled | gap closed (per-subject) | vs alone, paired 95% CI "
-HEAD += "| agreement with YASA on test / guide on train | cost vs alone |"
 
 
 def make(unit, row, yasa, args, deep):
@@ -113,83 +110,8 @@ def run(args, results, path):
 
 
 def report(results, out, name):
-    runs, subjects = results["runs"], list(results["labels"])
-    labels, yasa = results["labels"], results["yasa"]
-    seeds = sorted({k.split("|")[0][4:] for k in runs}, key=int)
-    rows = ["alone", *ROWS]
-    seeds = [
-        sd
-        for sd in seeds
-        if all(f"seed{sd}|{s}|{r}" in runs for s in subjects for r in rows)
-    ]
-
-    def get(row, field):  # [[seed 0: subject ...], [seed 1: ...]]
-        return [[runs[f"seed{sd}|{s}|{row}"][field] for s in subjects] for sd in seeds]
-
-    def per_subject(row, metric):
-        return np.array([np.mean(v) for v in zip(*get(row, metric))])
-
-    def pooled(row, metric):
-        y, fn = np.concatenate([labels[s] for s in subjects]), METRICS[metric]
-        if row == "yasa":
-            return fn(y, np.concatenate([yasa[s] for s in subjects]))
-        return float(np.mean([fn(y, np.concatenate(p)) for p in get(row, "pred")]))
-
-    def mean(row, field):
-        values = [v for by_seed in get(row, field) for v in by_seed]
-        return np.mean([np.nan if v is None else v for v in values])
-
-    md = tables.header_lines(
-        "Gap closure from YASA on the real DREAMS excerpts (LOSO)",
-        results["meta"]["commands"],
-        results["meta"]["setting"],
-    )
-    md += [
-        f"Complete seeds: {seeds}; held-out excerpts {[int(s) for s in subjects]} "
-        f"({sum(len(v) for v in labels.values())} scored epochs). `gap closed` = "
-        "(row - alone) / (YASA - alone) on the pooled predictions (per-subject "
-        "means in brackets); intervals: paired Student-t over the "
-        f"{len(subjects)} held-out subjects (seeds averaged per subject). `cost` = "
-        "the student stage's epoch time over the student alone's.",
-    ]
-    summary = {}
-    for metric, fn in METRICS.items():
-        alone_pool, yasa_pool = pooled("alone", metric), pooled("yasa", metric)
-        alone_ps = per_subject("alone", metric)
-        yasa_ps = np.array([fn(labels[s], yasa[s]) for s in subjects])
-        md += [
-            "",
-            f"## {metric}: YASA {yasa_pool:.3f}, student alone {alone_pool:.3f} "
-            f"(pooled; per-subject means {yasa_ps.mean():.3f} vs "
-            f"{alone_ps.mean():.3f})",
-            "",
-            HEAD,
-            "|---|---:|---:|---|---|---:|",
-        ]
-        for row in ROWS:
-            pool, ps = pooled(row, metric), per_subject(row, metric)
-            cmp = paired_comparison(ps, alone_ps)
-            summary.setdefault(metric, {})[row] = res = dict(
-                pooled=pool,
-                gap_closed=gap_closed(pool, alone_pool, yasa_pool),
-                gap_closed_per_subject=gap_closed(
-                    ps.mean(), alone_ps.mean(), yasa_ps.mean()
-                ),
-                vs_alone=cmp,
-            )
-            cost = mean(row, "epoch_seconds") / mean("alone", "epoch_seconds")
-            md.append(
-                f"| {row} | {pool:.3f} | {res['gap_closed']:.2f} "
-                f"({res['gap_closed_per_subject']:.2f}) | {cmp['mean_diff']:+.3f} "
-                f"{tables.interval(cmp['ci_low'], cmp['ci_high'])} | "
-                f"{mean(row, 'agreement'):.2f} / {mean(row, 'train_agreement'):.2f} "
-                f"| {cost:.1f}x |"
-            )
-        md += ["", f"SleepKD against KD ({metric}, paired over subjects):", ""]
-        for a, b in PAIRS:
-            cmp = paired_comparison(per_subject(a, metric), per_subject(b, metric))
-            md.append(tables.pair_line(f"{a} - {b}", cmp, "subjects > 0"))
-    md = "\n".join([*md, ""])
+    title = "Gap closure from YASA on the real DREAMS excerpts (LOSO)"
+    md, summary = subjects_report(results, title, ROWS, PAIRS)
     write_results(out, name, summary, md, json_name=f"{name}_summary")
     print(md)
 

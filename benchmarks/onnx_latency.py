@@ -15,7 +15,6 @@ faster). Both use the same number of threads.
 """
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -25,22 +24,28 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from braindecode_sleepkd.benchmark import tables
+from braindecode_sleepkd.benchmark.cost import onnx_session
+from braindecode_sleepkd.benchmark.writer import write_results
 from braindecode_sleepkd.export import check_onnx, to_onnx
 from braindecode_sleepkd.metrics import n_parameters, time_calls
 
 RESULTS = Path(__file__).resolve().parent / "results"
+COLUMNS = [
+    ("model", "model", ""),
+    ("params", "params", ","),
+    ("threads", "threads", ""),
+    ("batch", "batch", ""),
+    ("torch (ms)", "torch_ms", ".2f"),
+    ("onnxruntime (ms)", "onnxruntime_ms", ".2f"),
+    ("ratio", "ratio_torch_over_onnx", ".2f"),
+    ("max abs diff", "max_abs_diff", ".1e"),
+]
 
 
 def _models(families, sfreq):
-    try:
-        from braindecode_sleepkd.models import preset
-    except ImportError:  # presets not available: the tiny test model
-        preset = None
-    if preset is None:
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-        from test_export import ExportTinyNet
+    from braindecode_sleepkd.models import preset
 
-        return {"tiny": ExportTinyNet(n_times=int(30 * sfreq), sfreq=sfreq)}
     return {f: preset(f, "student", sfreq=sfreq) for f in families}
 
 
@@ -86,13 +91,7 @@ def main(argv=None):
                 (t, b) for t in thread_counts for b in args.batch_sizes
             ):
                 torch.set_num_threads(threads)
-                opts = ort.SessionOptions()
-                opts.intra_op_num_threads = threads
-                opts.inter_op_num_threads = 1
-                opts.log_severity_level = 3
-                session = ort.InferenceSession(
-                    str(path), opts, providers=["CPUExecutionProvider"]
-                )
+                session = onnx_session(path, threads)
                 shape = (batch, args.seq_len, model.n_chans, model.n_times)
                 x = rng.standard_normal(shape).astype(np.float32)
                 xt = torch.from_numpy(x)
@@ -108,18 +107,18 @@ def main(argv=None):
                 repeats = max(5, args.repeats if batch == 1 else args.repeats // 3)
                 t_torch, t_onnx = _time_pair(run_torch, run_onnx, repeats)
                 rows.append(
-                    {
-                        "model": f"{name} student",
-                        "params": n_params,
-                        "threads": threads,
-                        "batch": batch,
-                        "seq_len": args.seq_len,
-                        "torch_ms": 1e3 * t_torch,
-                        "onnxruntime_ms": 1e3 * t_onnx,
-                        "ratio_torch_over_onnx": t_torch / t_onnx,
-                        "max_abs_diff": diff,
-                        "repeats": repeats,
-                    }
+                    dict(
+                        model=f"{name} student",
+                        params=n_params,
+                        threads=threads,
+                        batch=batch,
+                        seq_len=args.seq_len,
+                        torch_ms=1e3 * t_torch,
+                        onnxruntime_ms=1e3 * t_onnx,
+                        ratio_torch_over_onnx=t_torch / t_onnx,
+                        max_abs_diff=diff,
+                        repeats=repeats,
+                    )  # fmt: skip
                 )
                 print(
                     f"{name:13s} threads {threads} batch {batch:3d}: torch "
@@ -141,11 +140,6 @@ def main(argv=None):
         "command": "python benchmarks/onnx_latency.py "
         + " ".join(argv if argv is not None else sys.argv[1:]),
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(
-        json.dumps({"environment": env, "results": rows}, indent=1) + "\n"
-    )
     lines = [
         "# Student latency on CPU: onnxruntime vs torch",
         "",
@@ -160,28 +154,11 @@ def main(argv=None):
         "Median time per call (torch and onnxruntime alternate on the same input);"
         " ratio = torch / onnxruntime (> 1: onnxruntime is faster).",
         "",
-        "| model | params | threads | batch | torch (ms) | onnxruntime (ms) | ratio | "
-        "max abs diff |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        *tables.records_table(rows, COLUMNS, ["---"] + ["---:"] * 7),
+        *tables.load_warning(env["load_average_1min"], n_cpus),
     ]
-    for r in rows:
-        lines.append(
-            f"| {r['model']} | {r['params']:,} | {r['threads']} | {r['batch']} | "
-            f"{r['torch_ms']:.2f} | {r['onnxruntime_ms']:.2f} | "
-            f"{r['ratio_torch_over_onnx']:.2f} | {r['max_abs_diff']:.1e} |"
-        )
-    load = env["load_average_1min"]
-    if load is not None and load > n_cpus:
-        lines += [
-            "",
-            f"**Warning:** the machine was overloaded (1-min load average {load:.1f} "
-            f"on {n_cpus} CPUs, from other jobs). Multi-threaded torch suffers most "
-            "from it (its OpenMP workers wait for each other when a core is taken "
-            "away), so rows with more than one thread mostly measure contention; the "
-            "1-thread rows are the comparable ones. Rerun on an idle machine for "
-            "multi-thread numbers.",
-        ]
-    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    out = Path(args.out)
+    write_results(out.parent, out.name, {"environment": env, "results": rows}, lines)
     print(f"wrote {out.with_suffix('.md')} and {out.with_suffix('.json')}")
     return 0
 

@@ -74,3 +74,14 @@ def throughput(model, seq_len, n_times=3000, n_seq=8, n_repeats=5):
     x = torch.randn(1, seq_len, 1, n_times, generator=torch.Generator().manual_seed(0))
     speed = inference_speed({"s": model.cpu()}, x, (n_seq,), n_repeats=n_repeats)
     return speed["s"][n_seq]["epochs_per_s"]
+
+
+def onnx_session(path, threads):
+    """An onnxruntime CPU session of the model at ``path`` on ``threads`` threads."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])

@@ -3,6 +3,8 @@
 # Authors: braindecode-sleepkd developers
 # License: BSD-3-Clause
 
+import os
+
 import numpy as np
 
 
@@ -246,3 +248,38 @@ def loso_report(res, title, names, how, training, accuracy=False):
         "",
         *loso_kappa(res, subjects, names, rows, accuracy),
     ]
+
+
+def load_warning(load, n_cpus=None):
+    """A warning paragraph when the 1-min load average exceeded the CPUs (else [])."""
+    n_cpus = n_cpus or os.cpu_count() or 1
+    if load is None or load <= n_cpus:
+        return []
+    return [
+        "",
+        f"**Warning:** the machine was overloaded (1-min load average {load:.1f} on "
+        f"{n_cpus} CPUs, from other jobs). Multi-threaded torch suffers most from it "
+        "(its OpenMP workers wait for each other when a core is taken away), so rows "
+        "with more than one thread mostly measure contention; the 1-thread rows are "
+        "the comparable ones. Rerun on an idle machine for multi-thread numbers.",
+    ]
+
+
+def records_table(records, columns, align=None):
+    """A Markdown table of dict records, one column per ``(title, key, format)``.
+
+    Parameters
+    ----------
+    records : iterable of dict
+        One row each.
+    columns : sequence of (str, str, str)
+        Column title, record key and format spec (e.g. ``",""`` or ``".2f"``).
+    align : sequence of str | None
+        As in :func:`table`.
+
+    Returns
+    -------
+    list of str
+    """
+    rows = [[format(r[key], spec) for _, key, spec in columns] for r in records]
+    return table([title for title, _, _ in columns], rows, align)
