@@ -12,16 +12,22 @@ Usage::
 """
 
 import argparse
-import json
 import platform
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from braindecode_sleepkd import SleepKDClassifier, preset
+from braindecode_sleepkd.benchmark.tables import records_table
+from braindecode_sleepkd.benchmark.writer import write_results
+
+COLUMNS = [
+    ("configuration", "config", ""),
+    ("median s / epoch", "median_epoch_s", ".2f"),
+    ("ratio vs student alone", "ratio_vs_student", ".2f"),
+]
 
 
 def _epoch_seconds(clf, X, y):
@@ -97,9 +103,6 @@ def main(argv=None):
         "rows": rows,
         "median_setup_s_cached_runs": float(np.median(cache_build)),
     }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "distill_overhead.json").write_text(json.dumps(result, indent=2))
     lines = [
         "# Distillation overhead per training epoch",
         "",
@@ -110,21 +113,14 @@ def main(argv=None):
         f"{torch.get_num_threads()} threads; median over {args.epochs} epochs x "
         f"{args.repeats} repeats, configurations interleaved.",
         "",
-        "| configuration | median s / epoch | ratio vs student alone |",
-        "|---|---:|---:|",
-    ]
-    lines += [
-        f"| {r['config']} | {r['median_epoch_s']:.2f} | {r['ratio_vs_student']:.2f} |"
-        for r in rows
-    ]
-    lines += [
+        *records_table(rows, COLUMNS, ["---", "---:", "---:"]),
         "",
         "Setup time outside the epochs (dry run, alignment sizing, building the "
         "teacher cache) in cached runs: median "
         f"{result['median_setup_s_cached_runs']:.1f} s per fit, paid once per stage.",
         "",
     ]
-    (out / "distill_overhead.md").write_text("\n".join(lines))
+    write_results(args.out, "distill_overhead", result, lines, indent=2)
     print("\n".join(lines))
 
 

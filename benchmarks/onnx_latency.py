@@ -31,16 +31,13 @@ from braindecode_sleepkd.export import check_onnx, to_onnx
 from braindecode_sleepkd.metrics import n_parameters, time_calls
 
 RESULTS = Path(__file__).resolve().parent / "results"
-COLUMNS = [
-    ("model", "model", ""),
-    ("params", "params", ","),
-    ("threads", "threads", ""),
-    ("batch", "batch", ""),
+COLUMNS = ["model", ("params", "params", ","), "threads", "batch"]
+COLUMNS += [
     ("torch (ms)", "torch_ms", ".2f"),
     ("onnxruntime (ms)", "onnxruntime_ms", ".2f"),
-    ("ratio", "ratio_torch_over_onnx", ".2f"),
-    ("max abs diff", "max_abs_diff", ".1e"),
 ]
+COLUMNS += [("ratio", "ratio_torch_over_onnx", ".2f")]
+COLUMNS += [("max abs diff", "max_abs_diff", ".1e")]
 
 
 def _models(families, sfreq):

@@ -85,3 +85,33 @@ def onnx_session(path, threads):
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
     return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
+def child_result(code, *args):
+    """Run ``code`` in a fresh Python process; the fields of its ``RESULT`` line.
+
+    Parameters
+    ----------
+    code : str
+        Python source; it prints ``RESULT <field> <field> ...`` (the last such
+        line counts), e.g. seconds and its peak memory.
+    *args : str
+        Command-line arguments of the child (``sys.argv[1:]``).
+
+    Returns
+    -------
+    list of str
+    """
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    lines = [ln for ln in out.splitlines() if ln.startswith("RESULT")]
+    if not lines:
+        raise RuntimeError(f"the child printed no RESULT line:\n{out[-2000:]}")
+    return lines[-1].split()[1:]

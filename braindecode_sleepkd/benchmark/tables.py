@@ -272,8 +272,9 @@ def records_table(records, columns, align=None):
     ----------
     records : iterable of dict
         One row each.
-    columns : sequence of (str, str, str)
-        Column title, record key and format spec (e.g. ``",""`` or ``".2f"``).
+    columns : sequence of (str, str, str) or str
+        Column title, record key and format spec (e.g. ``","`` or ``".2f"``);
+        a bare key is its own title, formatted with ``str``.
     align : sequence of str | None
         As in :func:`table`.
 
@@ -281,5 +282,6 @@ def records_table(records, columns, align=None):
     -------
     list of str
     """
+    columns = [(c, c, "") if isinstance(c, str) else c for c in columns]
     rows = [[format(r[key], spec) for _, key, spec in columns] for r in records]
     return table([title for title, _, _ in columns], rows, align)
