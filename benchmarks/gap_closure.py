@@ -17,9 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from braindecode_sleepkd import SleepKDClassifier, preset, simulate_sleep_eeg
+from braindecode_sleepkd import preset
 from braindecode_sleepkd.benchmark import cli, gap
 from braindecode_sleepkd.benchmark import data as bdata
 from braindecode_sleepkd.benchmark.rows import fit_rows
@@ -52,43 +50,16 @@ def _level(n_unlabelled):
 def fit_row(args, d, unit, name):
     """Fit row ``name`` on ``unit = (seed, unlabelled nights)`` of split data ``d``."""
     (seed, n_unl), (student_kw, role) = unit, STUDENTS[args.student]
-    Xu = (
-        d["X"][np.isin(d["recordings"], d["unl_recs"][: n_unl or 0])] if n_unl else None
-    )
-    clf = SleepKDClassifier(
-        d["teacher"],
-        preset("deepsleepnet", role, **d["signal"]),
-        "deepsleepnet",
-        teacher_pretrained=True,
-        max_epochs=args.epochs,
-        random_state=seed,
-        **{f"student__{k}": v for k, v in student_kw.items()},
-        **({"strategy": "scratch"} if n_unl is None else ROWS[name]),
-        **d["common"],
-    ).fit(d["Xl"], d["yl"], unlabelled=Xu)
-    pred, stats = clf.predict(d["Xte"]), gap.stage_stats(clf)
-    n_items = len(d["Xl"]) + (0 if Xu is None else len(Xu))
-    return dict(
-        macro_f1=macro_f1(d["yte"], pred),
-        kappa=kappa(d["yte"], pred),
-        agreement=float((pred == d["t_pred"]).mean()),
-        train_agreement=stats["train_agreement"],
-        cost_per_item=stats["epoch_seconds"] / n_items,
-        n_unlabelled_epochs=0 if Xu is None else int(Xu.shape[0] * SEQ_LEN),
-        grad_share=stats["grad_share"],
-        student_params=int(sum(p.numel() for p in clf.module_.parameters())),
-    )
+    params = dict({"strategy": "scratch"} if n_unl is None else ROWS[name])
+    params.update({f"student__{k}": v for k, v in student_kw.items()}, **d["common"])
+    assistant = preset("deepsleepnet", role, **d["signal"])
+    return gap.fit_record(d, n_unl or 0, assistant, seed, args.epochs, **params)
 
 
 def run(args, results, path):
-    windows = simulate_sleep_eeg(
-        n_recordings=39,
-        max_epochs_per_recording=args.epochs_per_recording,
-        sfreq=args.sfreq,
-        seed=0,
+    X, y, subjects, recordings = bdata.simulated_sequences(
+        39, args.epochs_per_recording, SEQ_LEN, args.sfreq
     )
-    X, y, subjects, recordings, _ = bdata.sequences(windows, SEQ_LEN)
-    X = bdata.robust_scale_per_recording(X, recordings)
     common = dict(batch_size=16, lr=1e-3, verbose=0, seq_len=SEQ_LEN)
     common["lr_schedule"] = args.lr_schedule
     signal = dict(n_chans=1, n_times=X.shape[-1], sfreq=args.sfreq)
@@ -98,6 +69,7 @@ def run(args, results, path):
             X, y, subjects, recordings, split, args.test_subjects, max(args.unlabelled)
         )
         d.update(X=X, recordings=recordings, common=common, signal=signal)
+        d["seq_len"] = SEQ_LEN
         key, res = f"split{split}", results.setdefault(f"split{split}", {"runs": {}})
         weights = Path(args.work) / f"teacher_split{split}_{args.teacher_epochs}ep.pt"
         module = preset("deepsleepnet", "teacher", **signal)

@@ -5,13 +5,11 @@ Run from the repository root::
     python benchmarks/onnx_latency.py                 # both families
     python benchmarks/onnx_latency.py --families salient --repeats 20
 
-Writes ``benchmarks/results/onnx_latency.md`` and ``.json``. Each model is
-exported with :func:`braindecode_sleepkd.export.to_onnx` (dynamic batch and
-sequence axes, checked against torch), then torch (eval mode,
-``torch.inference_mode``) and onnxruntime (``CPUExecutionProvider``) run the
-same input in alternation, so that both see the same machine load; the table
-gives the median time per call and the ratio torch / onnxruntime (> 1: ONNX is
-faster). Both use the same number of threads.
+Writes ``benchmarks/results/onnx_latency.md`` and ``.json``. Each student preset
+is exported with :func:`braindecode_sleepkd.export.to_onnx` (checked against
+torch); torch (``torch.inference_mode``) and onnxruntime (CPU) then run the same
+input in alternation on the same number of threads; the table gives the median
+time per call and the ratio torch / onnxruntime (> 1: ONNX is faster).
 """
 
 import argparse
@@ -59,14 +57,7 @@ def main(argv=None):
     parser.add_argument("--seq-len", type=int, default=20)
     parser.add_argument("--sfreq", type=float, default=100.0)
     parser.add_argument("--repeats", type=int, default=30)
-    parser.add_argument(
-        "--threads",
-        nargs="+",
-        type=int,
-        default=None,
-        help="thread counts to run, the same for torch and onnxruntime "
-        "(default: 1 and all CPUs)",
-    )
+    parser.add_argument("--threads", nargs="+", type=int, help="default: 1, all")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(RESULTS / "onnx_latency"))
     args = parser.parse_args(argv)

@@ -127,3 +127,23 @@ def describe(windows, y, subjects, epoch_index):
         "stage_counts": dict(zip(SLEEP_STAGES, counts.tolist())),
         "simulated": simulated,
     }
+
+
+def simulated_sequences(n_recordings, epochs_per_recording, seq_len, sfreq=100.0):
+    """Simulated nights cut into sequences and scaled per recording (seed 0).
+
+    Returns
+    -------
+    X, y, subjects, recordings : np.ndarray
+        As :func:`sequences` (``X`` robust-scaled per recording).
+    """
+    from ..datasets import simulate_sleep_eeg
+
+    windows = simulate_sleep_eeg(
+        n_recordings=n_recordings,
+        max_epochs_per_recording=epochs_per_recording,
+        sfreq=sfreq,
+        seed=0,
+    )
+    X, y, subjects, recordings, _ = sequences(windows, seq_len)
+    return robust_scale_per_recording(X, recordings), y, subjects, recordings

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..metrics import paired_comparison
+from ..metrics import kappa, macro_f1, n_parameters, paired_comparison
 from .splits import held_out_split
 from .stats import gap_closed
 from .tables import header_lines, pair_line
@@ -143,6 +143,58 @@ def run_line(record):
     return (
         f"kappa {record['kappa']:+.3f} F1 {record['macro_f1']:.3f} agree "
         f"{record['agreement']:.2f} ({record['seconds']:.0f} s)"
+    )
+
+
+def fit_record(d, n_unlabelled, assistant, seed, epochs, **params):
+    """Distil ``d["teacher"]`` on a labelled split plus unlabelled nights; score it.
+
+    Parameters
+    ----------
+    d : dict
+        :func:`labelled_split` data with ``X``, ``recordings``, the pretrained
+        ``teacher`` and its test stages ``t_pred``.
+    n_unlabelled : int
+        Unlabelled nights added (the first of ``d["unl_recs"]``).
+    assistant : torch.nn.Module
+        The assistant.
+    seed, epochs : int
+        ``random_state`` and ``max_epochs`` of every stage.
+    **params
+        More ``SleepKDClassifier`` settings (strategy, recipe, student__...).
+
+    Returns
+    -------
+    dict
+        ``macro_f1, kappa, agreement`` (with the teacher on the test set),
+        ``train_agreement, cost_per_item`` (the student stage's mean epoch time
+        per training sequence), ``n_unlabelled_epochs, grad_share,
+        student_params``.
+    """
+    from ..estimator import SleepKDClassifier
+
+    unl = np.isin(d["recordings"], d["unl_recs"][:n_unlabelled])
+    Xu = d["X"][unl] if n_unlabelled else None
+    clf = SleepKDClassifier(
+        d["teacher"],
+        assistant,
+        "deepsleepnet",
+        teacher_pretrained=True,
+        max_epochs=epochs,
+        random_state=seed,
+        **params,
+    ).fit(d["Xl"], d["yl"], unlabelled=Xu)
+    pred, stats = clf.predict(d["Xte"]), stage_stats(clf)
+    n_items = len(d["Xl"]) + (0 if Xu is None else len(Xu))
+    return dict(
+        macro_f1=macro_f1(d["yte"], pred),
+        kappa=kappa(d["yte"], pred),
+        agreement=float((pred == d["t_pred"]).mean()),
+        train_agreement=stats["train_agreement"],
+        cost_per_item=stats["epoch_seconds"] / n_items,
+        n_unlabelled_epochs=0 if Xu is None else int(Xu.shape[0] * d["seq_len"]),
+        grad_share=stats["grad_share"],
+        student_params=n_parameters(clf.module_),
     )
 
 
