@@ -1,15 +1,10 @@
 """Peak memory of loading sleep data as 30-s windows (issue: <= 4 GB for Sleep-EDF-20).
 
 Each case runs in a fresh Python process and reports its peak resident set size
-(``ru_maxrss``), import of braindecode / torch included. Cases:
-
-- ``dreams_sample``: the real DREAMS sample (6 excerpts, 360 epochs);
-- ``simulated_sedf20_windows``: Sleep-EDF-20 scale (39 nights, ~41 k epochs,
-  100 Hz) simulated from the real hypnograms, as a braindecode windows dataset;
-- ``simulated_sedf20_sequences``: the same, then ``make_sequences(seq_len=20)``;
-- ``sleep_edf_2_nights``: ``SleepEDF`` on two real hypnograms with PSG files
-  written at 100 Hz for this benchmark (the real PSG files are not available
-  offline), to measure the per-night cost of the real reading path.
+(``ru_maxrss``, imports included): the DREAMS sample; Sleep-EDF-20 scale (39
+nights, ~41 k epochs at 100 Hz) simulated from the real hypnograms as windows,
+sequences and arrays; ``SleepEDF`` on two real hypnograms with PSG files written
+at 100 Hz here (the real PSG files are not available offline).
 
 Run: ``.venv/bin/python benchmarks/data_memory.py`` (about a minute); writes
 ``benchmarks/results/data_memory.json`` and ``.md``.

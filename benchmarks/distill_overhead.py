@@ -1,12 +1,8 @@
 """Cost of a distillation epoch relative to a plain student epoch.
 
-Times one training epoch of (a) the student trained alone, (b) the student
-distilled from a (frozen) teacher whose outputs are cached once per stage, and
-(c) the same with the teacher run live at every batch, for Hinton KD and SleepKD,
-all in one run on the same data, interleaved over repeats. Writes
-``distill_overhead.md`` and ``.json`` to ``--out``.
-
-Usage::
+Times a training epoch of the student alone and distilled (KD, SleepKD) from a
+frozen teacher, cached once per stage or run live at every batch, on the same
+data, interleaved over repeats. Writes ``distill_overhead.md`` and ``.json``::
 
     .venv/bin/python benchmarks/distill_overhead.py --out benchmarks/results
 """
@@ -92,10 +88,7 @@ def main(argv=None):
     command = "python " + " ".join([sys.argv[0], *(argv or sys.argv[1:])])
     result = {
         "command": command,
-        "family": args.family,
-        "n_seq": args.n_seq,
-        "seq_len": args.seq_len,
-        "epochs": args.epochs,
+        **{k: vars(args)[k] for k in ("family", "n_seq", "seq_len", "epochs")},
         "repeats": args.repeats,
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),

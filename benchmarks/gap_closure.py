@@ -1,11 +1,10 @@
 """How much of the teacher-vs-student gap does distillation close? (SIMULATED EEG)
 
 Simulated sleep EEG (real Sleep-EDF hypnograms, 20 subjects). Per subject-wise
-split: test subjects, four labelled subjects (8 nights) and 0, 8 or 24 unlabelled
-nights of the others; a big teacher trained once per split, a narrow student
-trained alone and by each recipe (same epochs per stage, several seeds). Report
-(``braindecode_sleepkd.benchmark.gap``): macro-F1, kappa, share of the gap closed,
-paired intervals, agreement, cost per item. Each run is saved at once::
+split: test subjects, 4 labelled subjects and 0, 8 or 24 unlabelled nights of the
+others; a teacher trained once per split, a narrow student alone and by each
+recipe (same epochs per stage, several seeds). Report
+(``braindecode_sleepkd.benchmark.gap``). Each run is saved at once::
 
     .venv/bin/python benchmarks/gap_closure.py --splits 0 --out benchmarks/results
     .venv/bin/python benchmarks/gap_closure.py --splits 1 --out benchmarks/results
@@ -22,7 +21,7 @@ from braindecode_sleepkd.benchmark import cli, gap
 from braindecode_sleepkd.benchmark import data as bdata
 from braindecode_sleepkd.benchmark.rows import fit_rows
 from braindecode_sleepkd.benchmark.windows import predict_stages
-from braindecode_sleepkd.benchmark.writer import write_results
+from braindecode_sleepkd.benchmark.writer import read_results, write_results
 from braindecode_sleepkd.metrics import kappa, macro_f1
 
 SEQ_LEN = 10
@@ -52,7 +51,7 @@ def fit_row(args, d, unit, name):
     (seed, n_unl), (student_kw, role) = unit, STUDENTS[args.student]
     params = dict({"strategy": "scratch"} if n_unl is None else ROWS[name])
     params.update({f"student__{k}": v for k, v in student_kw.items()}, **d["common"])
-    assistant = preset("deepsleepnet", role, **d["signal"])
+    assistant = preset("deepsleepnet", role, n_chans=1, sfreq=args.sfreq)
     return gap.fit_record(d, n_unl or 0, assistant, seed, args.epochs, **params)
 
 
@@ -62,17 +61,15 @@ def run(args, results, path):
     )
     common = dict(batch_size=16, lr=1e-3, verbose=0, seq_len=SEQ_LEN)
     common["lr_schedule"] = args.lr_schedule
-    signal = dict(n_chans=1, n_times=X.shape[-1], sfreq=args.sfreq)
     rows = [ROW_ALIASES[r][0] if r in ROW_ALIASES else r for r in args.rows]
     for split in args.splits:
         d = gap.labelled_split(
             X, y, subjects, recordings, split, args.test_subjects, max(args.unlabelled)
         )
-        d.update(X=X, recordings=recordings, common=common, signal=signal)
-        d["seq_len"] = SEQ_LEN
+        d.update(X=X, recordings=recordings, common=common, seq_len=SEQ_LEN)
         key, res = f"split{split}", results.setdefault(f"split{split}", {"runs": {}})
         weights = Path(args.work) / f"teacher_split{split}_{args.teacher_epochs}ep.pt"
-        module = preset("deepsleepnet", "teacher", **signal)
+        module = preset("deepsleepnet", "teacher", n_chans=1, sfreq=args.sfreq)
         d["teacher"] = gap.scratch_teacher(
             weights, module, d["Xl"], d["yl"], split, args.teacher_epochs, **common
         )
@@ -130,10 +127,8 @@ def main(argv=None):
     if args.report:
         parts = sorted(out.glob(f"{args.name}_*split*.json"))
         return report(args, gap.merge_parts(parts), out)
-    path = (
-        out / f"{args.name}_{args.student}_split{'-'.join(map(str, args.splits))}.json"
-    )
-    results = json.loads(path.read_text()) if path.exists() else {}
+    part = f"{args.name}_{args.student}_split" + "-".join(map(str, args.splits))
+    path, results = out / f"{part}.json", read_results(out, part)
     meta = cli.add_command(results, cli.command_line(sys.argv[0], argv=argv))
     student_kw, role = STUDENTS[args.student]
     with_kw = f" with {student_kw}" if student_kw else ""

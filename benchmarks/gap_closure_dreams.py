@@ -1,12 +1,9 @@
 """Gap closure from YASA on the real DREAMS excerpts, leave-one-subject-out.
 
-YASA (features + LightGBM, not differentiable: its probabilities are cached)
-teaches a student directly, or through a deep assistant (a deepsleepnet
-teacher-sized network first distilled from YASA on the training excerpts) for
-the rows that need a live guide on every view (consistent views). Reported:
-kappa and macro-F1 (pooled and per subject), the share of the YASA-vs-alone gap
-closed, paired intervals over the held-out subjects (seeds averaged), agreement
-with YASA and the student stage's epoch cost relative to the student alone.
+YASA (its probabilities cached) teaches a student directly, or through a deep
+assistant first distilled from YASA for the rows that need a live guide on every
+view. Report (``braindecode_sleepkd.benchmark.gap_subjects``): kappa, macro-F1,
+share of the YASA-vs-alone gap closed, paired intervals, agreement, cost.
 About 300 scored epochs, mostly N2: indicative only. Resumable.
 
 Run::

@@ -1,12 +1,9 @@
 """Size and CPU speed of the teacher / assistant / student presets.
 
-Run on demand::
-
-    .venv/bin/python benchmarks/model_speed.py --out benchmarks/results
-
-Writes ``model_speed.md`` and ``model_speed.json`` in ``--out``. Each family's
-three models are timed interleaved (round-robin) so that load from other
-processes slows them alike; the ratios are against the family's teacher.
+Run on demand: ``.venv/bin/python benchmarks/model_speed.py --out
+benchmarks/results`` (writes ``model_speed.md`` and ``.json``). A family's three
+models are timed round-robin, so that other load slows them alike; ratios are
+against the family's teacher.
 """
 
 import argparse
@@ -23,6 +20,8 @@ from braindecode_sleepkd.benchmark.tables import load_warning
 from braindecode_sleepkd.benchmark.writer import write_results
 from braindecode_sleepkd.evaluation import compare_models
 from braindecode_sleepkd.models import FAMILIES, ROLES, preset
+
+INPUT = ("n_chans", "sfreq", "seq_len", "batch_sizes", "n_repeats")
 
 
 def parse_args(argv=None):
@@ -75,14 +74,7 @@ def run(args):
         "processor": platform.processor() or platform.machine(),
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
         "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-        "input": {
-            "n_chans": args.n_chans,
-            "sfreq": args.sfreq,
-            "n_times": n_times,
-            "seq_len": args.seq_len,
-            "batch_sizes": args.batch_sizes,
-            "n_repeats": args.n_repeats,
-        },
+        "input": dict(n_times=n_times, **{k: vars(args)[k] for k in INPUT}),
         "rows": rows,
     }
 

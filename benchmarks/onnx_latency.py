@@ -23,10 +23,11 @@ import numpy as np
 import torch
 
 from braindecode_sleepkd.benchmark import tables
-from braindecode_sleepkd.benchmark.cost import onnx_session
+from braindecode_sleepkd.benchmark.cost import onnx_session, torch_vs_onnx
 from braindecode_sleepkd.benchmark.writer import write_results
 from braindecode_sleepkd.export import check_onnx, to_onnx
-from braindecode_sleepkd.metrics import n_parameters, time_calls
+from braindecode_sleepkd.metrics import n_parameters
+from braindecode_sleepkd.models import preset
 
 RESULTS = Path(__file__).resolve().parent / "results"
 COLUMNS = ["model", ("params", "params", ","), "threads", "batch"]
@@ -36,17 +37,6 @@ COLUMNS += [
 ]
 COLUMNS += [("ratio", "ratio_torch_over_onnx", ".2f")]
 COLUMNS += [("max abs diff", "max_abs_diff", ".1e")]
-
-
-def _models(families, sfreq):
-    from braindecode_sleepkd.models import preset
-
-    return {f: preset(f, "student", sfreq=sfreq) for f in families}
-
-
-def _time_pair(run_a, run_b, repeats, warmup=3):
-    t = time_calls({"a": run_a, "b": run_b}, n_repeats=repeats, n_warmup=warmup)
-    return float(np.median(t["a"])), float(np.median(t["b"]))
 
 
 def main(argv=None):
@@ -71,8 +61,8 @@ def main(argv=None):
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, model in _models(args.families, args.sfreq).items():
-            model.eval()
+        for name in args.families:
+            model = preset(name, "student", sfreq=args.sfreq).eval()
             path = to_onnx(model, Path(tmp) / f"{name}.onnx")
             n_params = n_parameters(model)
             for threads, batch in (
@@ -82,18 +72,9 @@ def main(argv=None):
                 session = onnx_session(path, threads)
                 shape = (batch, args.seq_len, model.n_chans, model.n_times)
                 x = rng.standard_normal(shape).astype(np.float32)
-                xt = torch.from_numpy(x)
                 diff = check_onnx(path, x, model)
-
-                def run_torch(xt=xt, model=model):
-                    with torch.inference_mode():
-                        model(xt)
-
-                def run_onnx(x=x, session=session):
-                    session.run(["logits"], {"x": x})
-
                 repeats = max(5, args.repeats if batch == 1 else args.repeats // 3)
-                t_torch, t_onnx = _time_pair(run_torch, run_onnx, repeats)
+                t_torch, t_onnx = torch_vs_onnx(model, session, x, repeats)
                 rows.append(
                     dict(
                         model=f"{name} student",
@@ -106,7 +87,7 @@ def main(argv=None):
                         ratio_torch_over_onnx=t_torch / t_onnx,
                         max_abs_diff=diff,
                         repeats=repeats,
-                    )  # fmt: skip
+                    )
                 )
                 print(
                     f"{name:13s} threads {threads} batch {batch:3d}: torch "

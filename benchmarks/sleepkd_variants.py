@@ -1,11 +1,9 @@
 """Which SleepKD settings matter? A small controlled comparison on simulated EEG.
 
-One teacher (the deepsleepnet teacher preset, trained once) and one subject-wise
-train/test split of simulated sleep EEG; a deliberately narrow student (so that
-there is a gap to close) is trained from scratch, with Hinton KD and with SleepKD
-variants: temperature, feature normalisation, alignment direction, no assistant,
-feature terms only. Several seeds per variant; test macro-F1 and kappa. Results
-labelled SIMULATED.
+One teacher (trained once) and one subject-wise split of simulated sleep EEG; a
+narrow student (so that there is a gap to close) trained from scratch, with KD
+and with SleepKD variants (temperature, feature normalisation, alignment
+direction, no assistant), several seeds each; test macro-F1 and kappa.
 
 Usage::
 

@@ -8,9 +8,7 @@ subjects and the share of the YASA-vs-scratch gap closed.
 Run::
 
     .venv/bin/python benchmarks/yasa_distill.py --seeds 0 1 --max-epochs 6 \\
-        --out benchmarks/results
-
-Writes ``yasa_distill.md`` and ``yasa_distill.json`` in ``--out``.
+        --out benchmarks/results  # writes yasa_distill.md and .json there
 """
 
 import os

@@ -115,3 +115,33 @@ def child_result(code, *args):
     if not lines:
         raise RuntimeError(f"the child printed no RESULT line:\n{out[-2000:]}")
     return lines[-1].split()[1:]
+
+
+def torch_vs_onnx(model, session, x, n_repeats, n_warmup=3):
+    """Median seconds per call of ``model`` and of its onnxruntime ``session``.
+
+    The two run the same input ``x`` (a float32 array) in alternation
+    (:func:`~braindecode_sleepkd.metrics.time_calls`), so that both see the
+    same machine load; torch in ``torch.inference_mode``.
+
+    Returns
+    -------
+    (float, float)
+        Torch's and onnxruntime's median seconds.
+    """
+    import numpy as np
+
+    from ..metrics import time_calls
+
+    xt = torch.from_numpy(x)
+
+    def run_torch():
+        with torch.inference_mode():
+            model(xt)
+
+    def run_onnx():
+        session.run(["logits"], {"x": x})
+
+    calls = {"torch": run_torch, "onnx": run_onnx}
+    t = time_calls(calls, n_repeats=n_repeats, n_warmup=n_warmup)
+    return float(np.median(t["torch"])), float(np.median(t["onnx"]))
