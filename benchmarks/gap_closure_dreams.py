@@ -3,8 +3,8 @@
 YASA (its probabilities cached) teaches a student directly, or through a deep
 assistant first distilled from YASA for the rows that need a live guide on every
 view. Report (``braindecode_sleepkd.benchmark.gap_subjects``): kappa, macro-F1,
-share of the YASA-vs-alone gap closed, paired intervals, agreement, cost.
-About 300 scored epochs, mostly N2: indicative only. Resumable.
+share of the gap closed, paired intervals, agreement, cost. About 300 scored
+epochs, mostly N2: indicative only. Resumable.
 
 Run::
 

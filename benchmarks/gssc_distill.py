@@ -2,15 +2,14 @@
 
 Leave-one-subject-out over the six DREAMS excerpts (``gssc_preprocess``). Rows:
 GSSC and YASA alone, the student alone, KD from GSSC, SleepKD GSSC -> assistant
--> student (paper weights, ``"authors"`` recipe); GSSC's outputs cached.
-
-Run::
+-> student (paper weights, ``"authors"`` recipe); GSSC's outputs cached. Run::
 
     nohup .venv/bin/python benchmarks/gssc_distill.py --seeds 0 1 2 \\
         --max-epochs 15 --out benchmarks/results > /tmp/gssc_distill.log &
 """
 
 import copy
+import functools
 import os
 import time
 
@@ -65,8 +64,8 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def make(cond, seed, teacher, args):
-    kw = cli.estimator_params(args, seed)
+def make(cond, unit, teacher, args):
+    kw = cli.estimator_params(args, unit.seed)
     if cond == "scratch":
         return SleepKDClassifier(None, None, "deepsleepnet", strategy="scratch", **kw)
     kw["teacher_pretrained"] = True
@@ -87,7 +86,7 @@ def run(args):
     first_pass = time.perf_counter() - t0
     print(f"GSSC scored {sum(map(len, labels.values()))} epochs twice", flush=True)
     alone["yasa"], yasa_cost = loso.yasa_alone(args.data, args.subjects)
-    fit = lambda cond, unit: make(cond, unit.seed, teacher, args)  # noqa: E731
+    fit = functools.partial(make, teacher=teacher, args=args)
     runs, fit_s, models = loso.fit_loso(windows, args, args.conditions, fit)
     runs += loso.alone_runs({k: v for k, v in alone.items() if v}, labels)
     kappa = loso.subject_means(runs)

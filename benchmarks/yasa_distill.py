@@ -11,6 +11,7 @@ Run::
         --out benchmarks/results  # writes yasa_distill.md and .json there
 """
 
+import functools
 import os
 import time
 
@@ -60,8 +61,8 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def make(row, seed, teacher, args):
-    kw = cli.estimator_params(args, seed)
+def make(row, unit, teacher, args):
+    kw = cli.estimator_params(args, unit.seed)
     kw.update(seq_stride=args.seq_stride, recipe="paper")
     if row == "scratch":
         return SleepKDClassifier(None, None, "deepsleepnet", strategy="scratch", **kw)
@@ -77,7 +78,7 @@ def run(args):
     teacher = YASATeacher()
     yasa, yasa_s, n_scored = loso.score_alone(teacher.score_recording, windows)
     print(f"YASA scored {n_scored} epochs in {yasa_s:.1f} s", flush=True)
-    fit = lambda row, unit: make(row, unit.seed, teacher, args)  # noqa: E731
+    fit = functools.partial(make, teacher=teacher, args=args)
     runs, fit_s, models = loso.fit_loso(windows, args, ROWS[1:], fit)
     runs = loso.alone_runs({"yasa": yasa}, labels) + runs
     kappa = loso.subject_means(runs)

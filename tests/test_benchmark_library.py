@@ -31,8 +31,8 @@ def windows():
 def test_leave_one_subject_out_holds_each_subject_out_once_per_seed(windows):
     units = list(leave_one_subject_out(windows, seeds=[0, 1]))
     assert [(u.seed, u.subject) for u in units] == [
-        (0, 1), (0, 2), (0, 3), (1, 1), (1, 2), (1, 3)
-    ]  # fmt: skip
+        (s, k) for s in (0, 1) for k in (1, 2, 3)
+    ]
     for u in units:
         assert list(u.test.description["subject"]) == [u.subject]
         assert sorted(u.train.description["subject"]) == sorted({1, 2, 3} - {u.subject})
@@ -120,8 +120,8 @@ def test_writer_round_trip_json_and_markdown(tmp_path):
     md += tables.table(["row", "kappa"], [["a", "0.250"]], align=["---", "---:"])
     path = write_results(tmp_path, "bench", res, md, indent=2)
     assert path == tmp_path / "bench.json"
-    assert read_results(tmp_path, "bench") == {"runs": {"a": {"kappa": 0.25, "n": 3}},
-                                               "x": [1]}  # fmt: skip
+    expected = {"runs": {"a": {"kappa": 0.25, "n": 3}}, "x": [1]}
+    assert read_results(tmp_path, "bench") == expected
     assert json.loads(path.read_text())["runs"]["a"]["n"] == 3
     text = (tmp_path / "bench.md").read_text()
     assert text.splitlines()[0] == "# Title"
@@ -134,15 +134,13 @@ def test_writer_round_trip_json_and_markdown(tmp_path):
 
 
 def test_pair_line_and_paired_table_format():
-    cmp = dict(mean_diff=0.012, ci_low=-0.02, ci_high=0.044, boot_low=-0.01,
-               boot_high=0.03, p_wilcoxon=0.5, n=4, n_positive=3)  # fmt: skip
+    cmp = dict(mean_diff=0.012, ci_low=-0.02, ci_high=0.044, boot_low=-0.01)
+    cmp.update(boot_high=0.03, p_wilcoxon=0.5, n=4, n_positive=3)
     line = tables.pair_line("a - b", cmp, "units positive", 100, 1, " points")
     assert line == "- a - b: +1.2 [-2.0, +4.4] points (3 of 4 units positive)"
     rows = tables.paired_table({"a - b": cmp})
-    assert (
-        rows[2]
-        == "| a - b | 4 | +0.012 | [-0.020, +0.044] | [-0.010, +0.030] | 0.500 | 3/4 |"
-    )  # noqa: E501
+    cells = ["a - b", "4", "+0.012", "[-0.020, +0.044]", "[-0.010, +0.030]", "0.500"]
+    assert rows[2] == "| " + " | ".join([*cells, "3/4"]) + " |"
 
 
 def test_benchmark_augmentation_is_consistent_views_shift_and_scale():
@@ -163,3 +161,40 @@ def test_benchmark_augmentation_is_consistent_views_shift_and_scale():
             if torch.allclose(view, factor * rolled, atol=1e-5):
                 fits.append(float(factor))
         assert len(fits) == 1 and 0.8 <= fits[0] <= 1.2
+
+
+def test_window_proba_averages_overlapping_sequences(windows):
+    from braindecode.datasets import BaseConcatDataset
+
+    from braindecode_sleepkd.benchmark.windows import window_proba
+    from braindecode_sleepkd.datasets import sequence_starts
+
+    one = BaseConcatDataset([windows.datasets[0]])
+    starts, _ = sequence_starts(one, 10, 5)
+    proba = np.zeros((len(starts), 10, 5))
+    for i in range(len(starts)):  # sequence i votes for stage i % 5
+        proba[i, :, i % 5] = 1.0
+    out = window_proba(proba, one, 10, 5)
+    assert out.shape == (len(one), 5)
+    assert np.allclose(out.sum(1), 1.0)
+    covering = [i for i, s in enumerate(starts) if s <= 7 < s + 10]
+    expected = np.bincount([i % 5 for i in covering], minlength=5) / len(covering)
+    assert np.allclose(out[7], expected)
+    with pytest.raises(ValueError, match="sequence outputs for the"):
+        window_proba(proba[:-1], one, 10, 5)
+
+
+def test_records_table_formats_columns():
+    rows = [{"m": "a", "x": 1234.5, "n": 3}, {"m": "b", "x": 0.25, "n": 10}]
+    lines = tables.records_table(rows, ["m", ("value", "x", ",.1f"), "n"])
+    assert lines[0] == "| m | value | n |" and lines[1] == "|---|---|---|"
+    assert lines[2:] == ["| a | 1,234.5 | 3 |", "| b | 0.2 | 10 |"]
+
+
+def test_child_result_reads_the_last_result_line():
+    from braindecode_sleepkd.benchmark.cost import child_result
+
+    code = "import sys; print('RESULT 1'); print('noise'); print('RESULT', sys.argv[1])"
+    assert child_result(code, 7) == ["7"]
+    with pytest.raises(RuntimeError, match="no RESULT line"):
+        child_result("print('nothing')")

@@ -7,7 +7,10 @@ subjects), :mod:`.rows` (fit these rows on these units, resumable),
 :mod:`.windows` (sequence outputs back to windows), :mod:`.baselines`
 (majority class, band-power logistic regression), :mod:`.stats`
 (aggregation, paired comparisons against a reference row, gap closed),
-:mod:`.cost` (size and CPU speed), :mod:`.tables` (Markdown tables),
+:mod:`.gap` (gap closure over split x seed units) and :mod:`.gap_subjects`
+(over held-out subjects), :mod:`.cost` (size and CPU speed, child
+processes), :mod:`.faults` (kill-and-resume harness), :mod:`.night` (staging
+a night from EDF), :mod:`.tables` (Markdown tables),
 :mod:`.writer` (the one results writer: JSON, Markdown, figure), :mod:`.cli`
 (what the benchmark commands share), :mod:`.progress` (progress display and
 budget), :mod:`.runner` (the cross-validated run of ``sleepkd benchmark``),
