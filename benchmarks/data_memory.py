@@ -1,28 +1,26 @@
 """Peak memory of loading sleep data as 30-s windows (issue: <= 4 GB for Sleep-EDF-20).
 
 Each case runs in a fresh Python process and reports its peak resident set size
-(``ru_maxrss``), import of braindecode / torch included. Cases:
-
-- ``dreams_sample``: the real DREAMS sample (6 excerpts, 360 epochs);
-- ``simulated_sedf20_windows``: Sleep-EDF-20 scale (39 nights, ~41 k epochs,
-  100 Hz) simulated from the real hypnograms, as a braindecode windows dataset;
-- ``simulated_sedf20_sequences``: the same, then ``make_sequences(seq_len=20)``;
-- ``sleep_edf_2_nights``: ``SleepEDF`` on two real hypnograms with PSG files
-  written at 100 Hz for this benchmark (the real PSG files are not available
-  offline), to measure the per-night cost of the real reading path.
+(``ru_maxrss``, imports included): the DREAMS sample; Sleep-EDF-20 scale (39
+nights, ~41 k epochs at 100 Hz) simulated from the real hypnograms as windows,
+sequences and arrays; ``SleepEDF`` on two real hypnograms with PSG files written
+at 100 Hz here (the real PSG files are not available offline).
 
 Run: ``.venv/bin/python benchmarks/data_memory.py`` (about a minute); writes
 ``benchmarks/results/data_memory.json`` and ``.md``.
 """
 
-import json
 import platform
-import subprocess
-import sys
 import time
 from pathlib import Path
 
+from braindecode_sleepkd.benchmark.cost import child_result
+from braindecode_sleepkd.benchmark.tables import records_table
+from braindecode_sleepkd.benchmark.writer import write_results
+
 RESULTS = Path(__file__).parent / "results"
+COLUMNS = ["case", ("epochs", "n_epochs", ""), "seconds"]
+COLUMNS += [("peak RSS (MB)", "peak_rss_mb", "")]
 
 CASES = {
     "baseline_imports": """
@@ -90,14 +88,7 @@ print("RESULT", n_epochs, time.time() - t0,
 
 
 def run_case(name, code):
-    out = subprocess.run(
-        [sys.executable, "-c", RUNNER.format(code=code)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    line = [ln for ln in out.splitlines() if ln.startswith("RESULT")][-1]
-    _, n_epochs, seconds, peak = line.split()
+    n_epochs, seconds, peak = child_result(RUNNER.format(code=code))
     res = dict(case=name, n_epochs=int(n_epochs), seconds=round(float(seconds), 1))
     res["peak_rss_mb"] = round(float(peak))
     return res
@@ -113,24 +104,18 @@ def main():
         machine=platform.machine(),
         command="python benchmarks/data_memory.py",
     )
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "data_memory.json").write_text(
-        json.dumps(dict(meta=meta, results=rows), indent=2) + "\n"
-    )
     lines = [
         "# Peak memory of data loading",
         "",
         f"`{meta['command']}` on {meta['date']} (Python {meta['python']}, "
         f"{meta['machine']}, CPU). Peak RSS of a fresh process, imports included.",
         "",
-        "| case | epochs | seconds | peak RSS (MB) |",
-        "|---|---:|---:|---:|",
+        *records_table(rows, COLUMNS, ["---", "---:", "---:", "---:"]),
+        "",
     ]
-    lines += [
-        f"| {r['case']} | {r['n_epochs']} | {r['seconds']} | {r['peak_rss_mb']} |"
-        for r in rows
-    ]
-    (RESULTS / "data_memory.md").write_text("\n".join(lines) + "\n")
+    write_results(
+        RESULTS, "data_memory", dict(meta=meta, results=rows), lines, indent=2
+    )
 
 
 if __name__ == "__main__":

@@ -1,27 +1,29 @@
 """Cost of a distillation epoch relative to a plain student epoch.
 
-Times one training epoch of (a) the student trained alone, (b) the student
-distilled from a (frozen) teacher whose outputs are cached once per stage, and
-(c) the same with the teacher run live at every batch, for Hinton KD and SleepKD,
-all in one run on the same data, interleaved over repeats. Writes
-``distill_overhead.md`` and ``.json`` to ``--out``.
-
-Usage::
+Times a training epoch of the student alone and distilled (KD, SleepKD) from a
+frozen teacher, cached once per stage or run live at every batch, on the same
+data, interleaved over repeats. Writes ``distill_overhead.md`` and ``.json``::
 
     .venv/bin/python benchmarks/distill_overhead.py --out benchmarks/results
 """
 
 import argparse
-import json
 import platform
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from braindecode_sleepkd import SleepKDClassifier, preset
+from braindecode_sleepkd.benchmark.tables import records_table
+from braindecode_sleepkd.benchmark.writer import write_results
+
+COLUMNS = [
+    ("configuration", "config", ""),
+    ("median s / epoch", "median_epoch_s", ".2f"),
+    ("ratio vs student alone", "ratio_vs_student", ".2f"),
+]
 
 
 def _epoch_seconds(clf, X, y):
@@ -86,10 +88,7 @@ def main(argv=None):
     command = "python " + " ".join([sys.argv[0], *(argv or sys.argv[1:])])
     result = {
         "command": command,
-        "family": args.family,
-        "n_seq": args.n_seq,
-        "seq_len": args.seq_len,
-        "epochs": args.epochs,
+        **{k: vars(args)[k] for k in ("family", "n_seq", "seq_len", "epochs")},
         "repeats": args.repeats,
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
@@ -97,9 +96,6 @@ def main(argv=None):
         "rows": rows,
         "median_setup_s_cached_runs": float(np.median(cache_build)),
     }
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "distill_overhead.json").write_text(json.dumps(result, indent=2))
     lines = [
         "# Distillation overhead per training epoch",
         "",
@@ -110,21 +106,14 @@ def main(argv=None):
         f"{torch.get_num_threads()} threads; median over {args.epochs} epochs x "
         f"{args.repeats} repeats, configurations interleaved.",
         "",
-        "| configuration | median s / epoch | ratio vs student alone |",
-        "|---|---:|---:|",
-    ]
-    lines += [
-        f"| {r['config']} | {r['median_epoch_s']:.2f} | {r['ratio_vs_student']:.2f} |"
-        for r in rows
-    ]
-    lines += [
+        *records_table(rows, COLUMNS, ["---", "---:", "---:"]),
         "",
         "Setup time outside the epochs (dry run, alignment sizing, building the "
         "teacher cache) in cached runs: median "
         f"{result['median_setup_s_cached_runs']:.1f} s per fit, paid once per stage.",
         "",
     ]
-    (out / "distill_overhead.md").write_text("\n".join(lines))
+    write_results(args.out, "distill_overhead", result, lines, indent=2)
     print("\n".join(lines))
 
 

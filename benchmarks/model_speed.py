@@ -1,27 +1,27 @@
 """Size and CPU speed of the teacher / assistant / student presets.
 
-Run on demand::
-
-    .venv/bin/python benchmarks/model_speed.py --out benchmarks/results
-
-Writes ``model_speed.md`` and ``model_speed.json`` in ``--out``. Each family's
-three models are timed interleaved (round-robin) so that load from other
-processes slows them alike; the ratios are against the family's teacher.
+Run on demand: ``.venv/bin/python benchmarks/model_speed.py --out
+benchmarks/results`` (writes ``model_speed.md`` and ``.json``). A family's three
+models are timed round-robin, so that other load slows them alike; ratios are
+against the family's teacher.
 """
 
 import argparse
-import json
 import os
 import platform
-import shlex
 import sys
 import time
 from pathlib import Path
 
 import torch
 
+from braindecode_sleepkd.benchmark.cli import command_line
+from braindecode_sleepkd.benchmark.tables import load_warning
+from braindecode_sleepkd.benchmark.writer import write_results
 from braindecode_sleepkd.evaluation import compare_models
 from braindecode_sleepkd.models import FAMILIES, ROLES, preset
+
+INPUT = ("n_chans", "sfreq", "seq_len", "batch_sizes", "n_repeats")
 
 
 def parse_args(argv=None):
@@ -34,13 +34,7 @@ def parse_args(argv=None):
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 64])
     parser.add_argument("--n-repeats", type=int, default=15)
     parser.add_argument("--n-warmup", type=int, default=2)
-    parser.add_argument(
-        "--threads",
-        type=int,
-        nargs="+",
-        default=None,
-        help="torch thread counts to time (default: torch's default, then 1)",
-    )
+    parser.add_argument("--threads", type=int, nargs="+", help="default: all, 1")
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args(argv)
 
@@ -73,23 +67,14 @@ def run(args):
                 rows.append({"family": family, "role": role, **res[role]})
     torch.set_num_threads(default_threads)
     return {
-        "command": " ".join(
-            ["python", *map(shlex.quote, [sys.argv[0], *sys.argv[1:]])]
-        ),
+        "command": command_line(sys.argv[0]),
         "torch": torch.__version__,
         "threads": threads,
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
         "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-        "input": {
-            "n_chans": args.n_chans,
-            "sfreq": args.sfreq,
-            "n_times": n_times,
-            "seq_len": args.seq_len,
-            "batch_sizes": args.batch_sizes,
-            "n_repeats": args.n_repeats,
-        },
+        "input": dict(n_times=n_times, **{k: vars(args)[k] for k in INPUT}),
         "rows": rows,
     }
 
@@ -120,15 +105,7 @@ def to_markdown(result):
         "Times are medians; the last column compares the fastest of the runs, "
         "which other processes on a shared CPU disturb least.",
     ]
-    if result["load_average_1min"][0] > (os.cpu_count() or 1):
-        lines.append(
-            f"The CPU was oversubscribed during this run (1-min load "
-            f"{result['load_average_1min'][0]} on {os.cpu_count()} cores): "
-            "multi-thread timings then mostly measure thread synchronisation "
-            "delays, so read the single-thread table; rerun on an idle machine "
-            "for multi-thread numbers."
-        )
-    lines.append("")
+    lines += [*load_warning(result["load_average_1min"][0]), ""]
     return "\n".join(lines)
 
 
@@ -162,10 +139,8 @@ def main(argv=None):
     """Run the benchmark and write the Markdown and JSON files."""
     args = parse_args(argv)
     result = run(args)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "model_speed.json").write_text(json.dumps(result, indent=2) + "\n")
     md = to_markdown(result)
-    (args.out / "model_speed.md").write_text(md)
+    write_results(args.out, "model_speed", result, md, indent=2)
     print(md)
 
 

@@ -5,17 +5,14 @@ Run from the repository root::
     python benchmarks/onnx_latency.py                 # both families
     python benchmarks/onnx_latency.py --families salient --repeats 20
 
-Writes ``benchmarks/results/onnx_latency.md`` and ``.json``. Each model is
-exported with :func:`braindecode_sleepkd.export.to_onnx` (dynamic batch and
-sequence axes, checked against torch), then torch (eval mode,
-``torch.inference_mode``) and onnxruntime (``CPUExecutionProvider``) run the
-same input in alternation, so that both see the same machine load; the table
-gives the median time per call and the ratio torch / onnxruntime (> 1: ONNX is
-faster). Both use the same number of threads.
+Writes ``benchmarks/results/onnx_latency.md`` and ``.json``. Each student preset
+is exported with :func:`braindecode_sleepkd.export.to_onnx` (checked against
+torch); torch (``torch.inference_mode``) and onnxruntime (CPU) then run the same
+input in alternation on the same number of threads; the table gives the median
+time per call and the ratio torch / onnxruntime (> 1: ONNX is faster).
 """
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -25,28 +22,21 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from braindecode_sleepkd.benchmark import tables
+from braindecode_sleepkd.benchmark.cost import onnx_session, torch_vs_onnx
+from braindecode_sleepkd.benchmark.writer import write_results
 from braindecode_sleepkd.export import check_onnx, to_onnx
-from braindecode_sleepkd.metrics import n_parameters, time_calls
+from braindecode_sleepkd.metrics import n_parameters
+from braindecode_sleepkd.models import preset
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def _models(families, sfreq):
-    try:
-        from braindecode_sleepkd.models import preset
-    except ImportError:  # presets not available: the tiny test model
-        preset = None
-    if preset is None:
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-        from test_export import ExportTinyNet
-
-        return {"tiny": ExportTinyNet(n_times=int(30 * sfreq), sfreq=sfreq)}
-    return {f: preset(f, "student", sfreq=sfreq) for f in families}
-
-
-def _time_pair(run_a, run_b, repeats, warmup=3):
-    t = time_calls({"a": run_a, "b": run_b}, n_repeats=repeats, n_warmup=warmup)
-    return float(np.median(t["a"])), float(np.median(t["b"]))
+COLUMNS = ["model", ("params", "params", ","), "threads", "batch"]
+COLUMNS += [
+    ("torch (ms)", "torch_ms", ".2f"),
+    ("onnxruntime (ms)", "onnxruntime_ms", ".2f"),
+]
+COLUMNS += [("ratio", "ratio_torch_over_onnx", ".2f")]
+COLUMNS += [("max abs diff", "max_abs_diff", ".1e")]
 
 
 def main(argv=None):
@@ -57,14 +47,7 @@ def main(argv=None):
     parser.add_argument("--seq-len", type=int, default=20)
     parser.add_argument("--sfreq", type=float, default=100.0)
     parser.add_argument("--repeats", type=int, default=30)
-    parser.add_argument(
-        "--threads",
-        nargs="+",
-        type=int,
-        default=None,
-        help="thread counts to run, the same for torch and onnxruntime "
-        "(default: 1 and all CPUs)",
-    )
+    parser.add_argument("--threads", nargs="+", type=int, help="default: 1, all")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(RESULTS / "onnx_latency"))
     args = parser.parse_args(argv)
@@ -78,48 +61,33 @@ def main(argv=None):
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, model in _models(args.families, args.sfreq).items():
-            model.eval()
+        for name in args.families:
+            model = preset(name, "student", sfreq=args.sfreq).eval()
             path = to_onnx(model, Path(tmp) / f"{name}.onnx")
             n_params = n_parameters(model)
             for threads, batch in (
                 (t, b) for t in thread_counts for b in args.batch_sizes
             ):
                 torch.set_num_threads(threads)
-                opts = ort.SessionOptions()
-                opts.intra_op_num_threads = threads
-                opts.inter_op_num_threads = 1
-                opts.log_severity_level = 3
-                session = ort.InferenceSession(
-                    str(path), opts, providers=["CPUExecutionProvider"]
-                )
+                session = onnx_session(path, threads)
                 shape = (batch, args.seq_len, model.n_chans, model.n_times)
                 x = rng.standard_normal(shape).astype(np.float32)
-                xt = torch.from_numpy(x)
                 diff = check_onnx(path, x, model)
-
-                def run_torch(xt=xt, model=model):
-                    with torch.inference_mode():
-                        model(xt)
-
-                def run_onnx(x=x, session=session):
-                    session.run(["logits"], {"x": x})
-
                 repeats = max(5, args.repeats if batch == 1 else args.repeats // 3)
-                t_torch, t_onnx = _time_pair(run_torch, run_onnx, repeats)
+                t_torch, t_onnx = torch_vs_onnx(model, session, x, repeats)
                 rows.append(
-                    {
-                        "model": f"{name} student",
-                        "params": n_params,
-                        "threads": threads,
-                        "batch": batch,
-                        "seq_len": args.seq_len,
-                        "torch_ms": 1e3 * t_torch,
-                        "onnxruntime_ms": 1e3 * t_onnx,
-                        "ratio_torch_over_onnx": t_torch / t_onnx,
-                        "max_abs_diff": diff,
-                        "repeats": repeats,
-                    }
+                    dict(
+                        model=f"{name} student",
+                        params=n_params,
+                        threads=threads,
+                        batch=batch,
+                        seq_len=args.seq_len,
+                        torch_ms=1e3 * t_torch,
+                        onnxruntime_ms=1e3 * t_onnx,
+                        ratio_torch_over_onnx=t_torch / t_onnx,
+                        max_abs_diff=diff,
+                        repeats=repeats,
+                    )
                 )
                 print(
                     f"{name:13s} threads {threads} batch {batch:3d}: torch "
@@ -141,11 +109,6 @@ def main(argv=None):
         "command": "python benchmarks/onnx_latency.py "
         + " ".join(argv if argv is not None else sys.argv[1:]),
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(
-        json.dumps({"environment": env, "results": rows}, indent=1) + "\n"
-    )
     lines = [
         "# Student latency on CPU: onnxruntime vs torch",
         "",
@@ -160,28 +123,11 @@ def main(argv=None):
         "Median time per call (torch and onnxruntime alternate on the same input);"
         " ratio = torch / onnxruntime (> 1: onnxruntime is faster).",
         "",
-        "| model | params | threads | batch | torch (ms) | onnxruntime (ms) | ratio | "
-        "max abs diff |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        *tables.records_table(rows, COLUMNS, ["---"] + ["---:"] * 7),
+        *tables.load_warning(env["load_average_1min"], n_cpus),
     ]
-    for r in rows:
-        lines.append(
-            f"| {r['model']} | {r['params']:,} | {r['threads']} | {r['batch']} | "
-            f"{r['torch_ms']:.2f} | {r['onnxruntime_ms']:.2f} | "
-            f"{r['ratio_torch_over_onnx']:.2f} | {r['max_abs_diff']:.1e} |"
-        )
-    load = env["load_average_1min"]
-    if load is not None and load > n_cpus:
-        lines += [
-            "",
-            f"**Warning:** the machine was overloaded (1-min load average {load:.1f} "
-            f"on {n_cpus} CPUs, from other jobs). Multi-threaded torch suffers most "
-            "from it (its OpenMP workers wait for each other when a core is taken "
-            "away), so rows with more than one thread mostly measure contention; the "
-            "1-thread rows are the comparable ones. Rerun on an idle machine for "
-            "multi-thread numbers.",
-        ]
-    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    out = Path(args.out)
+    write_results(out.parent, out.name, {"environment": env, "results": rows}, lines)
     print(f"wrote {out.with_suffix('.md')} and {out.with_suffix('.json')}")
     return 0
 

@@ -1,11 +1,9 @@
 """Which SleepKD settings matter? A small controlled comparison on simulated EEG.
 
-One teacher (the deepsleepnet teacher preset, trained once) and one subject-wise
-train/test split of simulated sleep EEG; a deliberately narrow student (so that
-there is a gap to close) is trained from scratch, with Hinton KD and with SleepKD
-variants: temperature, feature normalisation, alignment direction, no assistant,
-feature terms only. Several seeds per variant; test macro-F1 and kappa. Results
-labelled SIMULATED.
+One teacher (trained once) and one subject-wise split of simulated sleep EEG; a
+narrow student (so that there is a gap to close) trained from scratch, with KD
+and with SleepKD variants (temperature, feature normalisation, alignment
+direction, no assistant), several seeds each; test macro-F1 and kappa.
 
 Usage::
 
@@ -13,16 +11,15 @@ Usage::
 """
 
 import argparse
-import json
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from braindecode_sleepkd import SleepKDClassifier, preset, simulate_sleep_eeg
+from braindecode_sleepkd import SleepKDClassifier, preset
 from braindecode_sleepkd.benchmark import data as bdata
+from braindecode_sleepkd.benchmark.writer import write_results
 from braindecode_sleepkd.metrics import n_parameters, scores
 
 STUDENT = dict(lstm_units=8, dropout=0.0)
@@ -54,13 +51,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     start = time.time()
 
-    windows = simulate_sleep_eeg(
-        n_recordings=args.n_recordings,
-        max_epochs_per_recording=args.epochs_per_recording,
-        seed=0,
+    X, y, subjects, _ = bdata.simulated_sequences(
+        args.n_recordings, args.epochs_per_recording, 10
     )
-    X, y, subjects, recordings, _ = bdata.sequences(windows, 10)
-    X = bdata.robust_scale_per_recording(X, recordings)
     test = np.isin(subjects, np.unique(subjects)[-2:])  # two subjects held out
     Xtr, ytr, Xte, yte = X[~test], y[~test], X[test], y[test]
 
@@ -127,19 +120,10 @@ def main(argv=None):
         "seed-to-seed spread (the ± column).",
         "",
     ]
-    out = Path(args.out)
-    (out / f"{args.name}.md").write_text("\n".join(table))
-    (out / f"{args.name}.json").write_text(
-        json.dumps(
-            {
-                "command": command,
-                "rows": {
-                    k: [{m: s[m] for m in ("accuracy", "macro_f1", "kappa")} for s in v]
-                    for k, v in rows.items()
-                },
-            },
-            indent=2,
-        )
+    keep = ("accuracy", "macro_f1", "kappa")
+    runs = {k: [{m: s[m] for m in keep} for s in v] for k, v in rows.items()}
+    write_results(
+        args.out, args.name, {"command": command, "rows": runs}, table, indent=2
     )
     print("\n".join(table))
 

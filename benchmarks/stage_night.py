@@ -18,83 +18,24 @@ Run: ``.venv/bin/python benchmarks/stage_night.py``
 """
 
 import argparse
-import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from braindecode_sleepkd.benchmark.night import speed
+from braindecode_sleepkd.benchmark.tables import records_table
+from braindecode_sleepkd.benchmark.writer import write_results
+
 HERE = Path(__file__).resolve().parent
 SFREQ, SEQ_LEN, N_EPOCHS = 100.0, 20, 960
-
-CHILD = """
-import sys, time, warnings
-warnings.simplefilter("ignore")
-from braindecode_sleepkd.staging import stage_night
-model = sys.argv[2]
-if not model.endswith(".onnx"):
-    from braindecode_sleepkd.export import load_student
-    model = load_student(model)
-stage_night(model, sys.argv[1], "EEG", seq_len=20, stride=20)  # warm-up: 1st call
-t0 = time.perf_counter()
-hyp = stage_night(model, sys.argv[1], "EEG", seq_len=20, stride=int(sys.argv[3]))
-dt = time.perf_counter() - t0
-hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
-print("RESULT", len(hyp), dt, int(hwm) / 1024)
-"""
-
-
-def write_night(fname, n_epochs):
-    from edfio import Edf, EdfSignal
-
-    from braindecode_sleepkd.datasets import simulate_sleep_eeg
-
-    X, _, _ = simulate_sleep_eeg(n_recordings=2, sfreq=SFREQ, return_arrays=True)
-    x = np.tile(X[:, 0].ravel(), 2)[: int(n_epochs * 30 * SFREQ)]
-    sig = EdfSignal(
-        np.clip(x, -999, 999), SFREQ, label="EEG", physical_dimension="uV",
-        physical_range=(-1000, 1000),
-    )  # fmt: skip
-    Edf([sig]).write(fname)
-
-
-def speed(tmp, n_epochs, strides):
-    import torch
-
-    from braindecode_sleepkd import export as ex
-    from braindecode_sleepkd.metrics import n_parameters
-    from braindecode_sleepkd.models import preset
-
-    night = tmp / "night.edf"
-    write_night(night, n_epochs)
-    rows = []
-    for role in ("teacher", "assistant", "student"):
-        torch.manual_seed(0)
-        model = preset("deepsleepnet", role, sfreq=SFREQ).eval()
-        pt = ex.save_student(model, tmp / f"{role}.pt")
-        onnx = ex.to_onnx(model, tmp / f"{role}.onnx", check=False)
-        n_params = n_parameters(model)
-        for runtime, path in (("torch", pt), ("onnx", onnx)):
-            for stride in strides:
-                out = subprocess.run(
-                    [sys.executable, "-c", CHILD, str(night), str(path), str(stride)],
-                    capture_output=True, text=True, check=True,
-                ).stdout  # fmt: skip
-                _, n, dt, mb = [ln for ln in out.splitlines() if "RESULT" in ln][
-                    0
-                ].split()
-                row = dict(
-                    model=role, params=n_params, runtime=runtime, stride=stride,
-                    n_epochs=int(n), seconds=round(float(dt), 2),
-                    peak_mb=round(float(mb)),
-                )  # fmt: skip
-                print(row, flush=True)
-                rows.append(row)
-    return rows
+SPEED = ["model", ("params", "params", ","), "runtime", "stride"]
+SPEED += [("s / night", "seconds", ""), ("peak MB", "peak_mb", "")]
+AGREEMENT = ["recording", "stride", ("epochs", "n_epochs", "")]
+AGREEMENT += [("agree w/ stride 1", "agree_with_stride1", ".3f")]
+AGREEMENT += [("acc", "accuracy", ".3f"), ("kappa", "kappa", ".3f")]
 
 
 def dreams_agreement(quick):
@@ -140,7 +81,7 @@ def main():
     args = parser.parse_args()
     n_epochs = 60 if args.quick else N_EPOCHS
     with tempfile.TemporaryDirectory() as tmp:
-        rows = speed(Path(tmp), n_epochs, (SEQ_LEN, SEQ_LEN // 2))
+        rows = speed(Path(tmp), n_epochs, (SEQ_LEN, SEQ_LEN // 2), SFREQ)
     agreement = [] if args.no_dreams else dreams_agreement(args.quick)
     meta = dict(
         command="python benchmarks/stage_night.py" + (" --quick" * args.quick),
@@ -149,10 +90,6 @@ def main():
     )  # fmt: skip
     if args.quick:
         return
-    res = HERE / "results"
-    (res / "stage_night.json").write_text(
-        json.dumps(dict(meta=meta, speed=rows, dreams=agreement), indent=1)
-    )
     lines = [
         "# Staging a night (stage_night)", "", f"Command: `{meta['command']}`; "
         f"load average at the end {meta['loadavg_before_after']}, "
@@ -160,27 +97,16 @@ def main():
         f"Simulated {n_epochs}-epoch night (8 h) at {SFREQ:g} Hz read from EDF, "
         f"seq_len {SEQ_LEN}; seconds per night (EDF reading included), peak "
         "memory (VmHWM of the subprocess, including the Python/torch import).", "",
-        "| model | params | runtime | stride | s / night | peak MB |",
-        "|---|---|---|---|---|---|",
+        *records_table(rows, SPEED),
     ]  # fmt: skip
-    lines += [
-        f"| {r['model']} | {r['params']:,} | {r['runtime']} | {r['stride']} | "
-        f"{r['seconds']} | {r['peak_mb']} |"
-        for r in rows
-    ]
     if agreement:
         lines += [
             "", "DREAMS excerpts: agreement of stages with stride 1, and accuracy /"
             " kappa vs the experts (student trained briefly on simulated nights).",
-            "", "| recording | stride | epochs | agree w/ stride 1 | acc | kappa |",
-            "|---|---|---|---|---|---|",
+            "", *records_table(agreement, AGREEMENT),
         ]  # fmt: skip
-        lines += [
-            f"| {r['recording']} | {r['stride']} | {r['n_epochs']} | "
-            f"{r['agree_with_stride1']:.3f} | {r['accuracy']:.3f} | {r['kappa']:.3f} |"
-            for r in agreement
-        ]
-    (res / "stage_night.md").write_text("\n".join(lines) + "\n")
+    results = dict(meta=meta, speed=rows, dreams=agreement)
+    write_results(HERE / "results", "stage_night", results, [*lines, ""])
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from braindecode_sleepkd.benchmark.baselines import (
     band_power_features,
 )
 from braindecode_sleepkd.benchmark.runner import _class_weights
+from braindecode_sleepkd.benchmark.splits import subject_folds
 from braindecode_sleepkd.benchmark.stats import compare_all, summarize
 from braindecode_sleepkd.cli import main
 from braindecode_sleepkd.datasets.paths import data_path
@@ -50,13 +51,13 @@ def test_summarize_ignores_nan_and_aggregates_per_stage():
 
 def test_subject_folds_are_disjoint_and_cover():
     subjects = np.repeat(np.arange(7), 3)
-    folds = bdata.subject_folds(subjects, 3, seed=1)
+    folds = subject_folds(subjects, 3, seed=1)
     tests = np.concatenate([te for _, te in folds])
     assert sorted(tests) == list(range(7))
     for tr, te in folds:
         assert not set(tr) & set(te)
     with pytest.raises(ValueError, match="folds"):
-        bdata.subject_folds(subjects, 8)
+        subject_folds(subjects, 8)
 
 
 def test_robust_scaling_per_recording():

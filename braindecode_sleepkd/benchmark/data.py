@@ -1,4 +1,4 @@
-"""Benchmark data: load, cut sequences, scale per recording, fold by subject."""
+"""Benchmark data: load, cut sequences, scale per recording, describe."""
 
 import numpy as np
 
@@ -110,33 +110,6 @@ def robust_scale_per_recording(X, recordings, eps=1e-6):
     return out
 
 
-def subject_folds(subjects, n_folds, seed=0):
-    """Subject-wise K folds: each subject is in exactly one test fold.
-
-    Parameters
-    ----------
-    subjects : array-like
-        Subject of every sequence.
-    n_folds : int
-        Number of folds (at most the number of subjects).
-    seed : int
-        Seed of the shuffling of the subjects before they are dealt out.
-
-    Returns
-    -------
-    list of (train_subjects, test_subjects)
-    """
-    unique = np.unique(subjects)
-    if not 2 <= n_folds <= len(unique):
-        raise ValueError(
-            f"--folds must be between 2 and the number of subjects ({len(unique)}), "
-            f"got {n_folds}."
-        )
-    order = np.random.default_rng(seed).permutation(unique)
-    chunks = np.array_split(order, n_folds)
-    return [(np.sort(np.setdiff1d(unique, test)), np.sort(test)) for test in chunks]
-
-
 def describe(windows, y, subjects, epoch_index):
     """Size of the data set: recordings, subjects, epochs and stage counts."""
     flat_idx, first = np.unique(epoch_index.ravel(), return_index=True)
@@ -154,3 +127,23 @@ def describe(windows, y, subjects, epoch_index):
         "stage_counts": dict(zip(SLEEP_STAGES, counts.tolist())),
         "simulated": simulated,
     }
+
+
+def simulated_sequences(n_recordings, epochs_per_recording, seq_len, sfreq=100.0):
+    """Simulated nights cut into sequences and scaled per recording (seed 0).
+
+    Returns
+    -------
+    X, y, subjects, recordings : np.ndarray
+        As :func:`sequences` (``X`` robust-scaled per recording).
+    """
+    from ..datasets import simulate_sleep_eeg
+
+    windows = simulate_sleep_eeg(
+        n_recordings=n_recordings,
+        max_epochs_per_recording=epochs_per_recording,
+        sfreq=sfreq,
+        seed=0,
+    )
+    X, y, subjects, recordings, _ = sequences(windows, seq_len)
+    return robust_scale_per_recording(X, recordings), y, subjects, recordings

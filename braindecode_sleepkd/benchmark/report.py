@@ -1,7 +1,5 @@
 """Write a benchmark's results: ``results.json``, ``results.md`` and PNG figures."""
 
-import json
-import math
 import platform
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -11,6 +9,7 @@ import numpy as np
 
 from ..datasets import SLEEP_STAGES
 from .runner import DISTILLATION, LABELS
+from .writer import clean, write_results
 
 PACKAGES = (
     "braindecode-sleepkd",
@@ -359,18 +358,6 @@ def _plots(results, out):
     plt.close(fig)
 
 
-def _clean(obj):
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating, float)):
-        return None if not math.isfinite(float(obj)) else float(obj)
-    return obj
-
-
 def write_report(results, out, command=None):
     """Write ``results.json``, ``results.md`` and the three PNG figures to ``out``.
 
@@ -389,13 +376,10 @@ def write_report(results, out, command=None):
         The Markdown file.
     """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     command = command or "sleepkd " + " ".join(sys.argv[1:])
     results = dict(results, command=command, versions=package_versions())
     results["goals"] = goals(results)
-    (out / "results.json").write_text(json.dumps(_clean(results), indent=1))
-    md = out / "results.md"
-    md.write_text(markdown(results, command))
+    write_results(out, "results", clean(results), markdown(results, command))
     (out / "command.txt").write_text(command + "\n")
     _plots(results, out)
-    return md
+    return out / "results.md"

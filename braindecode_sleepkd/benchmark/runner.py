@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from skorch.callbacks import EarlyStopping
 
+from ..distill import ConsistentViews
 from ..distill.strategies import ABLATIONS
 from ..estimator import SleepKDClassifier
 from ..metrics import (
@@ -23,10 +24,11 @@ from ..metrics import (
 from ..models import preset
 from ..splits import SubjectValidSplit
 from . import data as bdata
-from .augment import ShiftScale
 from .baselines import BandPowerLogReg, MajorityClass
 from .progress import Progress, ProgressCallback
+from .splits import subject_folds
 from .stats import compare_all, summarize
+from .windows import predict_stages
 
 METHODS = (
     "majority",
@@ -92,8 +94,8 @@ class BenchmarkConfig:
     lr, weight_decay, batch_size : float, float, int
         AdamW settings, the same for every stage.
     augment : bool
-        Random time shift (up to 1 s) and amplitude scaling (0.8-1.2) of
-        training batches; the guides' outputs are then not cached.
+        Consistent views (:func:`augmentation`) in the distillation stages;
+        the guides' outputs are then not cached.
     n_recordings, max_epochs_per_recording : int | None
         Subset of recordings (simulated: how many to simulate, and epochs kept
         per recording).
@@ -149,6 +151,19 @@ class BenchmarkConfig:
         if self.ablations:
             rows += [f"sleepkd-{a}" for a in ABLATIONS]
         return rows
+
+
+def augmentation(on, seed):
+    """The benchmark's view policy: ``ConsistentViews`` or None.
+
+    A time shift of up to 1 s (1/30 of an epoch, across epoch boundaries) and
+    an amplitude factor in [0.8, 1.2] per sequence, no mixup; applied in every
+    distillation stage whose guides all run live (the package's one view
+    policy, :class:`~braindecode_sleepkd.distill.ConsistentViews`).
+    """
+    if not on:
+        return None
+    return ConsistentViews(max_shift=1 / 30, scale=(0.8, 1.2), mixup_alpha=0, seed=seed)
 
 
 def _stages(method):
@@ -211,9 +226,7 @@ class _Run:
                 ),
                 ("progress", ProgressCallback(self.progress, epochs, name)),
             ],
-            augmentation=(
-                ShiftScale(sfreq=self.sfreq, seed=seed) if cfg.augment else None
-            ),
+            augmentation=augmentation(cfg.augment, seed),
             verbose=0,
             **kwargs,
         )
@@ -372,7 +385,7 @@ def run_benchmark(cfg, stream=None, verbose=True):
         recordings, epoch_index = recordings[keep], epoch_index[keep]
     X = bdata.robust_scale_per_recording(X, recordings)
     info = bdata.describe(windows, y, subjects, epoch_index)
-    folds = bdata.subject_folds(subjects, cfg.folds, seed=0)
+    folds = subject_folds(subjects, cfg.folds, seed=0)
     if min(len(tr) for tr, _ in folds) < 2:
         raise ValueError(
             "Every training fold needs at least 2 subjects (one is held out for "
@@ -420,7 +433,7 @@ def run_benchmark(cfg, stream=None, verbose=True):
                 t0 = time.perf_counter()
                 if method == "teacher":
                     model, stage_epochs = teacher, {"teacher": t_epochs}
-                    pred = _predict_module(teacher, Xte)
+                    pred = predict_stages(teacher, Xte)
                     fit_s = t_time
                 else:
                     model, stage_epochs = run.fit_method(
@@ -503,17 +516,6 @@ def _hypnogram(hypno, method, recs, idx, y_true, pred):
     return hypno
 
 
-def _predict_module(module, X, batch_size=32):
-    """Stages ``(n_seq, seq_len)`` predicted by a torch sequence model."""
-    module = module.eval()
-    out = []
-    with torch.no_grad():
-        for i in range(0, len(X), batch_size):
-            xb = torch.as_tensor(np.asarray(X[i : i + batch_size], dtype=np.float32))
-            out.append(module(xb).argmax(-1).numpy())
-    return np.concatenate(out)
-
-
 def _costs(models, x_batch, methods, n_repeats=5):
     """Parameters, size, throughput and latency per method, relative to the teacher.
 
@@ -563,8 +565,9 @@ def _notes(cfg, info):
         )
     if cfg.augment:
         notes.append(
-            "Augmentation on (time shift <= 1 s, amplitude x0.8-1.2): the guides' "
-            "outputs are recomputed at every batch (teacher cache off)."
+            "Consistent views on (time shift <= 1 s, amplitude x0.8-1.2, in the "
+            "distillation stages): the guides' outputs are recomputed at every "
+            "batch (teacher cache off)."
         )
     else:
         notes.append("No augmentation: the guides' outputs are cached once per stage.")

@@ -1,11 +1,11 @@
-"""Aggregation over folds and seeds, and paired per-fold comparisons.
+"""Aggregation over units, paired comparisons against a reference, gap closed.
 
 The paired comparison itself is :func:`braindecode_sleepkd.metrics.paired_comparison`.
 """
 
 import numpy as np
 
-from ..metrics import paired_comparison
+from ..metrics import paired_comparison, scores
 
 
 def mean_std(values):
@@ -63,3 +63,109 @@ def compare_all(runs, references, keys):
                 for k in keys
             }
     return out
+
+
+def paired_by_key(a, b, diffs=False, **kwargs):
+    """Paired comparison of two ``{unit: score}`` mappings on their common units.
+
+    Parameters
+    ----------
+    a, b : dict
+        Scores of a row and of its reference, by unit (e.g. held-out subject).
+    diffs : bool
+        Add ``diffs``, the list of per-unit differences ``a - b``.
+    **kwargs
+        Passed to :func:`~braindecode_sleepkd.metrics.paired_comparison`.
+
+    Returns
+    -------
+    dict
+        The comparison of ``a - b`` over the units of ``a`` also in ``b``, in
+        the order of ``a``.
+    """
+    common = [k for k in a if k in b]
+    out = paired_comparison([a[k] for k in common], [b[k] for k in common], **kwargs)
+    if diffs:
+        out["diffs"] = [a[k] - b[k] for k in common]
+    return out
+
+
+def gap_closed(distilled, alone, teacher):
+    """Share of the teacher-vs-alone gap a distilled row closes.
+
+    ``mean(distilled - alone) / mean(teacher - alone)`` over the same units
+    (NaN-aware means); with scalars, ``(distilled - alone) / (teacher - alone)``.
+    1 matches the teacher, 0 the learner trained alone, < 0 is worse than alone.
+
+    Parameters
+    ----------
+    distilled, alone, teacher : float | array-like
+        Scores of the distilled row, the learner alone and the teacher, on
+        the same units in the same order.
+
+    Returns
+    -------
+    float
+        NaN when the teacher is no different from the learner alone.
+    """
+    d, a, t = (np.asarray(v, dtype=float) for v in (distilled, alone, teacher))
+    if not d.shape == a.shape == t.shape:
+        raise ValueError(
+            f"gap_closed needs scores on the same units: shapes {d.shape}, "
+            f"{a.shape}, {t.shape}."
+        )
+    gap = np.nanmean(t - a) if t.size else float("nan")
+    if not np.isfinite(gap) or gap == 0:
+        return float("nan")
+    return float(np.nanmean(d - a) / gap)
+
+
+def pooled_scores(labels, predictions, subjects):
+    """Scores of the held-out predictions concatenated over subjects, per seed.
+
+    Parameters
+    ----------
+    labels : dict
+        ``{subject: true stages}``.
+    predictions : dict
+        ``{seed: {subject: predicted stages}}``.
+    subjects : sequence
+        The subjects to pool, in this order.
+
+    Returns
+    -------
+    dict
+        ``{seed: scores}`` (:func:`~braindecode_sleepkd.metrics.scores`).
+    """
+    y = np.concatenate([labels[s] for s in subjects])
+    return {
+        seed: scores(y, np.concatenate([np.asarray(p[s]) for s in subjects]))
+        for seed, p in predictions.items()
+    }
+
+
+def compare_pairs(values, pairs, diffs=False, **kwargs):
+    """Paired comparisons ``"a - b"`` of rows given as ``{row: {unit: score}}``.
+
+    Parameters
+    ----------
+    values : dict
+        Scores by row, then by unit.
+    pairs : sequence of (str, str)
+        ``(row, reference)``; a pair with a row missing from ``values`` is
+        left out.
+    diffs : bool
+        Add the per-unit differences (see :func:`paired_by_key`).
+    **kwargs
+        Passed to :func:`~braindecode_sleepkd.metrics.paired_comparison`.
+
+    Returns
+    -------
+    dict
+        ``{"a - b": comparison}`` in the order of ``pairs``.
+    """
+    return {
+        f"{a} - {b}": paired_by_key(values[a], values[b], diffs, **kwargs)
+        for a, b in pairs
+        if a in values and b in values
+    }
