@@ -1,10 +1,12 @@
 """External teachers: pretrained scorers that give per-epoch probabilities."""
 
 from .base import ExternalTeacher, is_external_teacher
+from .ensemble import EnsembleTeacher
 from .gssc import GSSCTeacher, gssc_preprocess
 from .yasa import YASATeacher, map_windows_to_epochs, yasa_proba_to_labels
 
 __all__ = [
+    "EnsembleTeacher",
     "ExternalTeacher",
     "GSSCTeacher",
     "YASATeacher",

@@ -347,6 +347,32 @@ class YASATeacher(ExternalTeacher):
         h.update(json.dumps(settings, sort_keys=True, default=str).encode())
         return h.hexdigest()[:20]
 
+    def score_array(self, data, sfreq, channels):
+        """YASA's probabilities for the consecutive 30-s epochs of a signal.
+
+        Parameters
+        ----------
+        data : np.ndarray, shape (n_channels, n_samples)
+            The signal in ``unit``, one row per named channel of ``channels``.
+        sfreq : float
+        channels : tuple of (str, str | None, str | None)
+            EEG, EOG and EMG channel names (None where absent).
+
+        Returns
+        -------
+        proba : np.ndarray of float64, shape (n_epochs, 5)
+            Columns W, N1, N2, N3, REM.
+        """
+        import mne
+
+        picks = [ch for ch in channels if ch is not None]
+        if len(picks) != len(set(picks)):
+            raise ValueError(f"Channels {picks} must be different.")
+        types = [t for ch, t in zip(channels, ("eeg", "eog", "emg")) if ch]
+        info = mne.create_info(picks, float(sfreq), ch_types=types)
+        scaled = mne.io.RawArray(data * UNITS[self.unit], info, verbose=False)
+        return yasa_proba_to_labels(self._run_yasa(scaled, *channels))
+
     def score_recording(self, ds):
         """YASA's probabilities for every window of one recording.
 
@@ -382,14 +408,7 @@ class YASATeacher(ExternalTeacher):
             if proba is None and path.is_file():
                 proba, cached = np.load(path), True
         if proba is None:
-            import mne
-
-            if len(picks) != len(set(picks)):
-                raise ValueError(f"Channels {picks} must be different.")
-            types = [t for ch, t in zip(channels, ("eeg", "eog", "emg")) if ch]
-            info = mne.create_info(picks, sfreq, ch_types=types)
-            scaled = mne.io.RawArray(data * UNITS[self.unit], info, verbose=False)
-            proba = yasa_proba_to_labels(self._run_yasa(scaled, *channels))
+            proba = self.score_array(data, sfreq, channels)
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 np.save(path, proba)
