@@ -1,4 +1,4 @@
-"""The ``sleepkd`` command line: ``demo``, ``benchmark`` and ``export``.
+"""The ``sleepkd`` command line: demo, benchmark, distill, export and stage.
 
 Each sub-command lives in :mod:`braindecode_sleepkd.commands` as a module with
 ``add_parser(subparsers)`` and ``run(args) -> int``; the commands never import
@@ -9,9 +9,15 @@ import argparse
 import sys
 import warnings
 
-from .commands import CommandError, benchmark, demo, export, stage
+from .commands import CommandError, benchmark, demo, distill, export, stage
 
-COMMANDS = {"demo": demo, "benchmark": benchmark, "export": export, "stage": stage}
+COMMANDS = {
+    "demo": demo,
+    "benchmark": benchmark,
+    "distill": distill,
+    "export": export,
+    "stage": stage,
+}
 
 __all__ = ["COMMANDS", "CommandError", "build_parser", "main"]
 
@@ -44,6 +50,7 @@ def main(argv=None):
     chosen = [argv[0]] if argv and argv[0] in COMMANDS else None
     parser = build_parser(chosen)
     args = parser.parse_args(argv)
+    args.argv = argv  # the command as typed, for what records it (model cards)
     if args.command is None:
         parser.print_help()
         return 0
