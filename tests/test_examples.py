@@ -27,6 +27,7 @@ EXAMPLE_REQUIREMENTS = {
     "plot_stage_a_night.py": (),
     "plot_distill_from_gssc.py": ("gssc",),
     "plot_unscored_nights.py": (),
+    "plot_distill_a_cohort.py": ("yasa", "onnxruntime"),
 }
 #: Examples written and tested elsewhere.
 TESTED_ELSEWHERE = {"plot_distill_from_yasa.py"}
