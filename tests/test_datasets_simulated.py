@@ -113,7 +113,31 @@ def test_crop_inside_the_wake_before_sleep_refused():
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="n_recordings"):
-        simulate_sleep_eeg(n_recordings=41)
+    with pytest.raises(ValueError, match="n_recordings must be a whole number >= 1"):
+        simulate_sleep_eeg(n_recordings=0)
+    with pytest.raises(ValueError, match="got 2.5"):
+        simulate_sleep_eeg(n_recordings=2.5)
     with pytest.raises(ValueError, match="whole number"):
         simulate_sleep_eeg(n_recordings=1, sfreq=100.01)
+
+
+def test_any_number_of_nights_lazily():
+    from braindecode_sleepkd.datasets import iter_simulated_nights
+
+    kw = dict(max_epochs_per_recording=80, sfreq=50, seed=1)
+    nights = iter_simulated_nights(45, **kw)
+    assert not isinstance(nights, (list, tuple))  # a generator: one night at a time
+    nights = list(nights)
+    assert len(nights) == 45
+    descs = [d for _, _, d in nights]
+    # past the 40 jittered reuses of the 20 hypnograms: new subjects, new signals
+    assert [d["subject"] for d in descs[40:44]] == [20, 20, 21, 21]
+    assert descs[40]["hypnogram"] == descs[0]["hypnogram"]
+    assert not np.allclose(nights[40][0], nights[20][0])
+    assert nights[44][0].shape == (80, 1500) and nights[44][0].dtype == np.float32
+    # the same nights as simulate_sleep_eeg with the same arguments
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        X, y, groups = simulate_sleep_eeg(45, return_arrays=True, **kw)
+    np.testing.assert_array_equal(X[:, 0], np.concatenate([x for x, _, _ in nights]))
+    np.testing.assert_array_equal(y, np.concatenate([lab for _, lab, _ in nights]))

@@ -16,7 +16,7 @@ from .sequences import (
     make_sequences,
     sequence_starts,
 )
-from .simulated import simulate_sleep_eeg
+from .simulated import iter_simulated_nights, simulate_sleep_eeg
 from .sleep_edf import SleepEDF
 from .stages import SLEEP_STAGES, stage_counts
 
@@ -35,6 +35,7 @@ __all__ = [
     "read_isruc_labels",
     "read_sleep_edf_hypnogram",
     "sequence_starts",
+    "iter_simulated_nights",
     "simulate_sleep_eeg",
     "soft_targets",
     "stage_counts",

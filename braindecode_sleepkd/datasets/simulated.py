@@ -182,6 +182,98 @@ def _check_not_only_wake(plans, max_epochs, crop_wake_mins):
         )
 
 
+def _plans(n_recordings, max_epochs, seed, hypnogram_dir, crop_wake_mins):
+    """Per recording: hypnogram file, labels, generator and dropped count."""
+    folder = data_path("sleep-edf-hypnograms", hypnogram_dir)
+    files = sorted(Path(folder).glob("SC4*-Hypnogram.edf"))
+    if not files:
+        raise FileNotFoundError(f"No SC4*-Hypnogram.edf files in {folder}")
+    try:
+        ok = float(n_recordings) == int(n_recordings) and int(n_recordings) >= 1
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise ValueError(
+            f"n_recordings must be a whole number >= 1, got {n_recordings!r}."
+        )
+    n_recordings = int(n_recordings)
+    root = np.random.SeedSequence(seed)
+    n_subjects = (n_recordings + 1) // 2
+    subj_rngs = [np.random.default_rng(s) for s in root.spawn(n_subjects + 1)]
+    rec_seeds = subj_rngs.pop().integers(0, 2**63, n_recordings)
+    subjects = [_subject_params(r) for r in subj_rngs]
+    label_cache, plans = {}, []
+    for i in range(n_recordings):
+        fname = files[i % len(files)]
+        if fname not in label_cache:
+            label_cache[fname] = read_sleep_edf_hypnogram(fname, crop_wake_mins)
+        labels, _ = label_cache[fname]
+        rng = np.random.default_rng(rec_seeds[i])
+        n_drop = int((labels < 0).sum())
+        labels = labels[labels >= 0]
+        if i >= len(files):  # hypnograms reused: bouts jittered
+            labels = _perturb_bouts(labels, rng)
+        plans.append((fname, labels, rng, n_drop))
+    if max_epochs is not None:
+        _check_not_only_wake(plans, max_epochs, crop_wake_mins)
+    return plans, subjects
+
+
+def iter_simulated_nights(
+    n_recordings=39,
+    max_epochs_per_recording=None,
+    sfreq=100.0,
+    seed=0,
+    hypnogram_dir=None,
+    crop_wake_mins=30.0,
+):
+    """Simulate nights one at a time, lazily (any number of nights).
+
+    The same nights as :func:`simulate_sleep_eeg` with the same arguments,
+    generated only when asked for, so a cohort of hundreds of nights never
+    sits in memory at once.
+
+    Parameters
+    ----------
+    n_recordings, max_epochs_per_recording, sfreq, seed, hypnogram_dir, \
+crop_wake_mins
+        As in :func:`simulate_sleep_eeg`.
+
+    Yields
+    ------
+    x : np.ndarray of float32, shape (n_epochs, 30 * sfreq)
+        The night's epochs in microvolts.
+    labels : np.ndarray of int64, shape (n_epochs,)
+        Its true stages (0-4: W, N1, N2, N3, REM).
+    description : dict
+        ``subject``, ``night``, ``recording``, ``hypnogram``, ``n_dropped``,
+        ``simulated`` (True), ``dataset`` (``"simulated"``).
+    """
+    n_times = int(round(EPOCH_S * sfreq))
+    if not np.isclose(n_times, EPOCH_S * sfreq):
+        raise ValueError(f"30 s at {sfreq} Hz is not a whole number of samples")
+    if max_epochs_per_recording is not None:
+        max_epochs_per_recording = _max_epochs(max_epochs_per_recording)
+    plans, subjects = _plans(
+        n_recordings, max_epochs_per_recording, seed, hypnogram_dir, crop_wake_mins
+    )
+    width = max(2, len(str(len(plans) - 1)))
+    for i, (fname, labels, rng, n_drop) in enumerate(plans):
+        if max_epochs_per_recording is not None:
+            labels = labels[:max_epochs_per_recording]
+        x = _simulate_recording(labels, sfreq, subjects[i // 2], rng)
+        desc = dict(
+            subject=i // 2,
+            night=i % 2 + 1,
+            recording=f"sim{i:0{width}d}-{fname.name[:7]}",
+            hypnogram=fname.name,
+            n_dropped=n_drop,
+            simulated=True,
+            dataset="simulated",
+        )
+        yield x, labels.astype(np.int64), desc
+
+
 def simulate_sleep_eeg(
     n_recordings=39,
     max_epochs_per_recording=None,
@@ -198,8 +290,10 @@ def simulate_sleep_eeg(
     mapped to AASM, wake cropped to ``crop_wake_mins``; movement / unknown
     epochs dropped and counted). The default 39 recordings match the
     Sleep-EDF-20 scale (20 subjects, 39 nights, about 41 000 epochs):
-    recordings 20-38 reuse the hypnograms with every bout length jittered by
-    up to 30%, for 10 further simulated subjects.
+    recordings from the 21st on reuse the hypnograms with every bout length
+    jittered by up to 30%, two nights per new simulated subject, so any
+    number of nights can be made (:func:`iter_simulated_nights` makes them
+    one at a time).
 
     Every 30-s epoch is Gaussian noise with a stage-dependent spectrum plus
     transient events:
@@ -217,7 +311,7 @@ def simulate_sleep_eeg(
     Parameters
     ----------
     n_recordings : int
-        Number of recordings (nights) to simulate, 1 to 40.
+        Number of recordings (nights) to simulate, >= 1.
     max_epochs_per_recording : int | None
         Keep only the first epochs of each night (small test versions). It
         must reach past the wake kept before sleep onset (``crop_wake_mins``,
@@ -245,54 +339,18 @@ def simulate_sleep_eeg(
         If ``return_arrays``: X float32 ``(n_epochs, 1, 30 * sfreq)`` in
         microvolts, y int64 ``(n_epochs,)``, groups (subject) ``(n_epochs,)``.
     """
-    folder = data_path("sleep-edf-hypnograms", hypnogram_dir)
-    files = sorted(Path(folder).glob("SC4*-Hypnogram.edf"))
-    if not files:
-        raise FileNotFoundError(f"No SC4*-Hypnogram.edf files in {folder}")
-    n_recordings = int(n_recordings)
-    if not 1 <= n_recordings <= 2 * len(files):
-        raise ValueError(f"n_recordings must be in 1..{2 * len(files)}")
-    n_times = int(round(EPOCH_S * sfreq))
-    if not np.isclose(n_times, EPOCH_S * sfreq):
-        raise ValueError(f"30 s at {sfreq} Hz is not a whole number of samples")
-    root = np.random.SeedSequence(seed)
-    n_subjects = (n_recordings + 1) // 2
-    subj_rngs = [np.random.default_rng(s) for s in root.spawn(n_subjects + 1)]
-    rec_seeds = subj_rngs.pop().integers(0, 2**63, n_recordings)
-    subjects = [_subject_params(r) for r in subj_rngs]
-    if max_epochs_per_recording is not None:
-        max_epochs_per_recording = _max_epochs(max_epochs_per_recording)
-    label_cache = {}
+    nights = iter_simulated_nights(
+        n_recordings,
+        max_epochs_per_recording,
+        sfreq=sfreq,
+        seed=seed,
+        hypnogram_dir=hypnogram_dir,
+        crop_wake_mins=crop_wake_mins,
+    )
     info = mne.create_info(["EEG"], sfreq, ch_types="eeg")
-    plans = []
-    for i in range(n_recordings):
-        fname = files[i % len(files)]
-        if fname not in label_cache:
-            label_cache[fname] = read_sleep_edf_hypnogram(fname, crop_wake_mins)
-        labels, report = label_cache[fname]
-        rng = np.random.default_rng(rec_seeds[i])
-        n_drop = int((labels < 0).sum())
-        labels = labels[labels >= 0]
-        if i >= len(files):
-            labels = _perturb_bouts(labels, rng)
-        plans.append((fname, labels, rng, n_drop))
-    if max_epochs_per_recording is not None:
-        _check_not_only_wake(plans, max_epochs_per_recording, crop_wake_mins)
     records, dropped = [], 0
-    for i, (fname, labels, rng, n_drop) in enumerate(plans):
-        if max_epochs_per_recording is not None:
-            labels = labels[:max_epochs_per_recording]
-        x = _simulate_recording(labels, sfreq, subjects[i // 2], rng)
-        dropped += n_drop
-        desc = dict(
-            subject=i // 2,
-            night=i % 2 + 1,
-            recording=f"sim{i:02d}-{fname.name[:7]}",
-            hypnogram=fname.name,
-            n_dropped=n_drop,
-            simulated=True,
-            dataset="simulated",
-        )
+    for x, labels, desc in nights:
+        dropped += desc["n_dropped"]
         if not return_arrays:  # keep only the MNE copy (float64) in memory
             raw = mne.io.RawArray(x.reshape(1, -1), info, verbose="error")
             x = None
