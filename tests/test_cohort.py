@@ -244,11 +244,21 @@ def test_sleepkd_distill_cli_writes_student_and_card(cohort, onnx_teacher, tmp_p
 
     hyp = stage_edf(onnx, find_nights(folder)[0].path)
     assert len(hyp) == 80
-    # a rerun reuses every cached teacher output
+    assert card["student"]["stages"] == ["student: trained for 1 epochs"]
+    # a rerun reuses every cached teacher output and the finished training
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert main(argv) == 0
-    assert json.loads((out / "model_card.json").read_text())["teacher"]["n_cached"] == 5
+    again = json.loads((out / "model_card.json").read_text())
+    assert again["teacher"]["n_cached"] == 5
+    assert again["student"]["stages"][0].startswith("student: loaded from")
+    assert again["validation"] == card["validation"]  # the same student
+    # --no-resume trains afresh
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(argv + ["--no-resume"]) == 0
+    fresh = json.loads((out / "model_card.json").read_text())
+    assert fresh["student"]["stages"] == ["student: trained for 1 epochs"]
 
 
 def test_yasa_scores_a_simulated_night(tmp_path):

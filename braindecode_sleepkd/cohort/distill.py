@@ -104,6 +104,7 @@ def distill_cohort(
     baseline=True,
     random_state=0,
     cache_dir=None,
+    resume=True,
     progress=True,
     command="distill_cohort()",
 ):
@@ -149,6 +150,10 @@ def distill_cohort(
     cache_dir : str | Path | None
         Folder of the teacher's cached outputs (default ``out/cache``), e.g.
         one shared by several runs over the same nights.
+    resume : bool
+        Checkpoint the training in ``out/checkpoints`` and, on a rerun with
+        the same settings and nights, continue an interrupted training or load
+        a finished one (``student.stages_`` says which). False: train afresh.
     progress : bool
     command : str
         Recorded in the card.
@@ -197,12 +202,17 @@ def distill_cohort(
         verbose=0,
         train_split=None,
     )
+    checkpoints = out / "checkpoints"
     sfreq = scored.sfreq
     module = preset(family, "student", n_chans=1, sfreq=sfreq, **(student_kwargs or {}))
+    if resume:
+        params["checkpoint_dir"] = checkpoints / "student"
     fits = {"student": _fit(module, tr.X, tr.y, tr.proba, strategy=strategy, **params)}
     labelled = (tr.y != UNLABELLED).any(axis=1)
     if baseline and labelled.any():
         idx = np.flatnonzero(labelled)
+        if resume:
+            params["checkpoint_dir"] = checkpoints / "student_alone"
         fits["student_alone"] = _fit(
             module, tr.X[idx], tr.y[idx], None, strategy="scratch", **params
         )
@@ -265,6 +275,7 @@ def distill_cohort(
             max_epochs=max_epochs,
             seq_len=seq_len,
             scaling=scaling,
+            stages=[s for s in fits["student"].stages_ if s.startswith("student")],
         ),
         validation=validation,
         command=command,

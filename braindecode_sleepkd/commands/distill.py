@@ -53,6 +53,12 @@ def add_parser(subparsers):
         "--strict", action="store_true", help="refuse unusable nights, do not skip"
     )
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--no-resume",
+        action="store_true",
+        help="train afresh; by default a rerun reuses OUT/checkpoints (an "
+        "interrupted training continues, a finished one is loaded)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -82,6 +88,7 @@ def run(args):
             n_jobs=args.n_jobs,
             strict=args.strict,
             baseline=not args.no_baseline,
+            resume=not args.no_resume,
             random_state=args.seed,
             progress=not args.quiet,
             command="sleepkd " + shlex.join(getattr(args, "argv", sys.argv[1:])),
