@@ -43,3 +43,19 @@ def test_dreams_summary_pools_per_seed_and_pairs_per_night():
     assert t["ratio"] == 1.0 and t["gap_closed"] == pytest.approx(1.0)
     assert t["student - alone"]["n"] == 4 and t["student - alone"]["mean_diff"] > 0
     assert t["student - teacher"]["mean_diff"] == 0
+
+
+def test_memory_sampler_sees_an_allocation_and_not_a_mapped_read(tmp_path):
+    np.save(tmp_path / "big.npy", np.ones((64, 1024, 1024), dtype=np.uint8))
+    with cohort.MemorySampler(interval=0.01) as before:
+        pass
+    with cohort.MemorySampler(interval=0.01) as held:
+        a = np.ones((256, 1024, 1024), dtype=np.uint8)  # 256 MB in memory
+        a[::4096] = 2
+        del a
+    with cohort.MemorySampler(interval=0.01) as mapped:
+        m = np.load(tmp_path / "big.npy", mmap_mode="c")
+        assert int(m.sum(dtype=np.int64)) == 64 * 1024 * 1024  # every page read
+        del m
+    assert held.peak["RssAnon"] - before.peak["RssAnon"] > 200
+    assert mapped.peak["RssAnon"] - before.peak["RssAnon"] < 32
