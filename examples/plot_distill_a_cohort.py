@@ -1,5 +1,4 @@
-"""
-.. _cohort-example:
+""".. _cohort-example:
 
 From a folder of nights to a deployable student and its model card
 ===================================================================
