@@ -18,6 +18,7 @@ from sleepkd_runtime.contract import (
     detect_scaling,
     detect_unit,
     scale_epochs,
+    unit_factor,
 )
 
 from .constants import SLEEP_STAGES
@@ -46,7 +47,7 @@ def windows_channels(X):
     return found.pop() if len(found) == 1 and () not in found else None
 
 
-def fit_contract(X, signal, seq_len, channels=None):
+def fit_contract(X, signal, seq_len, channels=None, unit=None):
     """The contract of what ``fit`` saw.
 
     Parameters
@@ -59,13 +60,20 @@ def fit_contract(X, signal, seq_len, channels=None):
         Epochs per training sequence.
     channels : tuple of str | None
         Channel names, when ``fit`` got windows.
+    unit : str | None
+        Unit of ``X`` when known: ``"uV"`` for sequences that
+        :func:`~braindecode_sleepkd.datasets.make_sequences` cut from windows
+        (it converts them to microvolts, see
+        :mod:`braindecode_sleepkd.datasets.units`); None reads it from the
+        amplitude of unscaled arrays.
 
     Returns
     -------
     Contract
         ``scaling`` is read from the epochs (:func:`detect_scaling`: a robust
         or standard per-epoch scaling leaves median 0 / IQR 1 or mean 0 / std 1
-        in every epoch), ``unit`` from their amplitude when unscaled.
+        in every epoch), ``unit`` is ``unit`` or, when None, read from their
+        amplitude when unscaled (``"uV"`` for scaled epochs).
     """
     from . import __version__
 
@@ -83,7 +91,7 @@ def fit_contract(X, signal, seq_len, channels=None):
         n_times=signal["n_times"],
         seq_len=seq_len,
         channels=channels if channels and len(channels) == signal["n_chans"] else None,
-        unit=detect_unit(sample) if scaling == "none" else "uV",
+        unit=unit or (detect_unit(sample) if scaling == "none" else "uV"),
         scaling=scaling,
         classes=classes,
         version=__version__,
@@ -121,7 +129,10 @@ def apply_contract(contract, X, windows=None, sfreq=None):
     contract : Contract | None
     X : np.ndarray, shape (n_seq, seq_len, n_chans, n_times)
     windows : braindecode windows | None
-        The windows ``X`` was cut from, to check their channel names.
+        The windows ``X`` was cut from (by
+        :func:`~braindecode_sleepkd.datasets.make_sequences`, so in
+        microvolts), to check their channel names and, for a model fitted on
+        arrays in another unit, convert ``X`` to it.
     sfreq : float | None
         The windows' sampling rate.
 
@@ -147,6 +158,14 @@ def apply_contract(contract, X, windows=None, sfreq=None):
         raise ContractError(
             f"The model was trained at {contract.sfreq:g} Hz but these windows "
             f"are sampled at {sfreq:g} Hz; resample them first."
+        )
+    from .datasets.units import MODEL_UNIT  # windows: torch is loaded already
+
+    if windows is not None and contract.unit != MODEL_UNIT:
+        # sequences cut from windows are microvolts; a model fitted on arrays
+        # in another unit gets that unit
+        X = np.asarray(X, dtype=np.float32) * np.float32(
+            unit_factor(MODEL_UNIT, contract.unit)
         )
     if contract.scaling == "none":
         return X

@@ -343,8 +343,10 @@ def prepare_fit_data(net, X, y, groups, teacher_proba, unlabelled):
             ]
         )
     from .contract import fit_contract, windows_channels
+    from .datasets.units import MODEL_UNIT
 
     channels = windows_channels(_unwrap(X))
+    from_windows = _is_windows_dataset(_unwrap(X))
     X, y, groups, sfreq = as_sequences(
         X, y, net.seq_len, net.seq_stride, groups=groups, return_sfreq=True
     )
@@ -362,7 +364,13 @@ def prepare_fit_data(net, X, y, groups, teacher_proba, unlabelled):
     sample = np.stack(
         [np.asarray(X[i], dtype=np.float32) for i in range(min(len(X), 8))]
     )
-    net.contract_ = fit_contract(sample, net.signal_, int(first.shape[1]), channels)
+    net.contract_ = fit_contract(
+        sample,
+        net.signal_,
+        int(first.shape[1]),
+        channels,
+        unit=MODEL_UNIT if from_windows else None,
+    )
     external = {}
     if teacher_proba is not None:
         proba = check_teacher_proba(teacher_proba, y.shape[:2], net.n_classes)

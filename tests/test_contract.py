@@ -22,6 +22,7 @@ from sleepkd_runtime.contract import (
 from sleepkd_runtime.edf import read_edf_epochs
 
 from braindecode_sleepkd.cli import main
+from braindecode_sleepkd.datasets import make_sequences
 from braindecode_sleepkd.datasets._windows import (
     annotate_epochs,
     make_windows,
@@ -222,6 +223,18 @@ def test_windows_give_channel_names_and_predict_checks_them(data):
         windows = _windows("C4-M1", data)
         clf = _clf().fit(windows)
         assert clf.contract_.channels == ("C4-M1",)
+        # windows (volts in MNE) reach the model as microvolts: the contract says so
+        assert clf.contract_.unit == "uV"
+        Xw, _, _ = make_sequences(windows, clf.seq_len, clf.seq_stride)
+        np.testing.assert_allclose(Xw.reshape(-1)[:300], data[0].reshape(-1)[:300])
+        # a model fitted on arrays in volts gets windows in volts
+        in_volts = _clf().fit(data[0] * 1e-6, data[1])
+        assert in_volts.contract_.unit == "V"
+        np.testing.assert_allclose(
+            in_volts.predict_proba(windows),
+            in_volts.predict_proba(Xw * 1e-6),
+            atol=1e-6,
+        )
     with pytest.warns(UserWarning, match=r"\['C4-M1'\].*\['Fpz-Cz'\]"):
         clf.predict(_windows("Fpz-Cz", data))
 

@@ -24,6 +24,7 @@ from braindecode_sleepkd.datasets import (
     paths,
     read_dreams_hypnogram,
     stage_counts,
+    to_microvolts,
 )
 from braindecode_sleepkd.datasets.dreams import infer_sfreq, rk_codes_to_epochs
 
@@ -79,8 +80,10 @@ def test_sample_windows_shape_rate_units(sample):
     X, y, inds = ds[0]
     assert X.shape == (1, 3000) and X.dtype == np.float32
     assert {d.raw.info["sfreq"] for d in ds.datasets} == {100.0}
-    # microvolts: EEG amplitudes of tens of uV, not 1e-5 V
-    assert 1 < np.abs(X).max() < 1000
+    # volts, as MNE expects: EEG amplitudes of tens of uV are about 1e-5 V
+    assert (ds.description["unit"] == "V").all()
+    assert 1e-6 < np.abs(X).max() < 1e-3
+    assert 1 < np.abs(to_microvolts(X)).max() < 1000
 
 
 @needs_dreams
@@ -117,14 +120,16 @@ def test_windows_and_labels_against_raw_files(excerpt):
     x = np.loadtxt(DREAMS_DIR / f"excerpt{excerpt}.txt", skiprows=1)
     n = int(ds.datasets[0].raw.info["sfreq"] * 30)
     for k in range(len(ds)):  # window k is samples [k n, (k + 1) n) of the file
-        np.testing.assert_allclose(ds[k][0][0], x[k * n : (k + 1) * n], rtol=1e-6)
+        np.testing.assert_allclose(
+            to_microvolts(ds[k][0][0]), x[k * n : (k + 1) * n], rtol=1e-6
+        )
 
 
 @needs_dreams
 def test_signal_matches_text_file_at_native_rate():
     ds = DREAMS(DREAMS_DIR, subject_ids=[1], sfreq=None)
     x = np.loadtxt(DREAMS_DIR / "excerpt1.txt", skiprows=1, max_rows=3000)
-    np.testing.assert_allclose(ds[0][0][0], x, rtol=1e-6)
+    np.testing.assert_allclose(to_microvolts(ds[0][0][0]), x, rtol=1e-6)
 
 
 @needs_dreams
@@ -138,7 +143,9 @@ def test_edf_variant_equals_text():
     edf = DREAMS(DREAMS_DIR, subject_ids=3, sfreq=None, format="edf")
     txt = DREAMS(DREAMS_DIR, subject_ids=3, sfreq=None)
     assert edf.description["sfreq_native"][0] == 50.0
-    np.testing.assert_allclose(edf[5][0], txt[5][0], atol=1e-3)
+    np.testing.assert_allclose(
+        to_microvolts(edf[5][0]), to_microvolts(txt[5][0]), atol=1e-3
+    )
     np.testing.assert_array_equal(_labels(edf), _labels(txt))
 
 
@@ -284,7 +291,7 @@ def test_edf_excerpts_on_either_central_channel(tmp_path, write_edf):
     for d in ds.datasets:
         np.testing.assert_array_equal(d.y, [0, 1, 2, 3, 4])  # W N1 N2 N3 REM
         for k in range(len(d)):  # the central channel, epoch k (away from edges)
-            np.testing.assert_allclose(d[k][0][0, 50:-50], k, atol=0.05)
+            np.testing.assert_allclose(to_microvolts(d[k][0][0, 50:-50]), k, atol=0.05)
     with pytest.raises(ValueError, match=r"Channel 'C3-A1' not in .*excerpt4"):
         DREAMS(tmp_path, subject_ids=4, format="edf", channel="C3-A1")
     # an excerpt without a documented channel: the first central channel found

@@ -18,7 +18,12 @@ import pytest
 from braindecode.datasets import BaseConcatDataset
 from sklearn.model_selection import GroupKFold
 
-from braindecode_sleepkd.datasets import ISRUC, read_isruc_labels, soft_targets
+from braindecode_sleepkd.datasets import (
+    ISRUC,
+    read_isruc_labels,
+    soft_targets,
+    to_microvolts,
+)
 
 SFREQ = 50.0  # the real files are 200 Hz; 50 Hz keeps these small
 N_EPOCHS = 40
@@ -76,7 +81,7 @@ def _epochs(windows_ds, ch_index, rec):
     """Epoch index of each window, checked to come from one epoch of one channel."""
     out = []
     for i in range(len(windows_ds)):
-        x = windows_ds[i][0][0]
+        x = to_microvolts(windows_ds[i][0][0])  # windows hold volts
         assert np.ptp(x) < 0.5, f"window {i} mixes two epochs"
         epoch = float(x.mean()) - _code(ch_index, rec, 0)
         assert -0.5 < epoch < 99.5, f"window {i} is not channel {ch_index} of {rec}"
@@ -157,7 +162,9 @@ def test_channel_choice_resample_and_last_epochs(root):
     assert ds[0][0].shape == (1, 750)
     # away from the edges of the resampling filter, epoch 5 is still epoch 5
     np.testing.assert_allclose(
-        ds[5][0][0, 100:-100], _code(REFERENCED.index("O1-A2"), 1, 5), atol=0.5
+        to_microvolts(ds[5][0][0, 100:-100]),
+        _code(REFERENCED.index("O1-A2"), 1, 5),
+        atol=0.5,
     )
 
 
@@ -228,13 +235,13 @@ def test_subject_40_unreferenced_channels_derived(tmp_path, write_edf):
     assert ds.description["derivation"][0] == "C4 - A1"
     c4, a1 = UNREFERENCED.index("C4"), UNREFERENCED.index("A1")
     for k in range(5):  # C4 - A1 = 100 * (c4 - a1) on every sample
-        np.testing.assert_allclose(ds[k][0], 100.0 * (c4 - a1), atol=0.5)
+        np.testing.assert_allclose(to_microvolts(ds[k][0]), 100.0 * (c4 - a1), atol=0.5)
     np.testing.assert_array_equal(ds.datasets[0].y, _raw_labels(base / "40_1.txt"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         f3 = ISRUC(40, tmp_path, channel="F3-M2")
     f3_a2 = UNREFERENCED.index("F3") - UNREFERENCED.index("A2")
-    np.testing.assert_allclose(f3[0][0], 100.0 * f3_a2, atol=0.5)
+    np.testing.assert_allclose(to_microvolts(f3[0][0]), 100.0 * f3_a2, atol=0.5)
     # a bare electrode would be the unreferenced signal: refused, saying how
     with pytest.raises(ValueError, match=r"'C4' is an unreferenced electrode.*C4-A1"):
         ISRUC(40, tmp_path, channel="C4")

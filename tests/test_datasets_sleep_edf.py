@@ -16,7 +16,12 @@ import pytest
 from braindecode.datasets import BaseConcatDataset
 from edfio import Edf, EdfAnnotation, EdfSignal
 
-from braindecode_sleepkd.datasets import SleepEDF, read_sleep_edf_hypnogram
+from braindecode_sleepkd.datasets import (
+    SleepEDF,
+    make_sequences,
+    read_sleep_edf_hypnogram,
+    to_microvolts,
+)
 from braindecode_sleepkd.datasets.paths import data_path
 from braindecode_sleepkd.datasets.sleep_edf import sleep_edf_records
 
@@ -89,7 +94,7 @@ def _epoch_of(windows_ds):
     """Epoch code of every window (each window must hold one constant value)."""
     out = []
     for i in range(len(windows_ds)):
-        x = windows_ds[i][0][0]
+        x = to_microvolts(windows_ds[i][0][0])  # windows hold volts
         assert np.ptp(x) < 0.5, f"window {i} mixes two epochs"
         out.append(int(round(float(x.mean()))))
     return np.asarray(out)
@@ -145,6 +150,29 @@ def test_description_channel_and_units(loaded):
     assert (desc["channel"] == "Fpz-Cz").all()
     X, y, _ = ds[0]
     assert X.shape == (1, 300) and X.dtype == np.float32
+    # volts in the raw objects and windows (MNE's unit), as braindecode gives
+    assert (desc["unit"] == "V").all()
+    epochs = np.stack([to_microvolts(ds.datasets[0][i][0]) for i in range(6)])
+    # microvolts written, within the EDF resolution (6000 uV / 65536)
+    np.testing.assert_allclose(
+        epochs[:, 0].mean(-1), _epoch_of(ds.datasets[0])[:6], atol=0.1
+    )
+
+
+@needs_hypnograms
+def test_scale_to_uv_is_deprecated_and_gives_the_same_model_input(loaded, folder):
+    ds, _ = loaded
+    with pytest.warns(FutureWarning, match="scale_to_uv.*deprecated"):
+        old = SleepEDF(
+            subject_ids=0, recording_ids=[1], path=folder[0], scale_to_uv=True
+        )
+    assert list(old.description["unit"]) == ["uV"]
+    assert np.abs(old[0][0]).max() > 1e3 * np.abs(ds[0][0]).max()
+    one = BaseConcatDataset(ds.datasets[:1])
+    X_old, y_old, _ = make_sequences(old, 10)
+    X_new, y_new, _ = make_sequences(one, 10)
+    np.testing.assert_array_equal(X_new, X_old)
+    np.testing.assert_array_equal(y_new, y_old)
 
 
 @needs_hypnograms
@@ -153,7 +181,7 @@ def test_pz_oz_and_resampling(folder):
     assert ds[0][0].shape == (1, 150) and len(ds) == 841
     # Pz-Oz was written negated: the right channel is read, in microvolts
     first = _oracle(HYP_DIR / "SC4001EC-Hypnogram.edf", folder[1]["SC4001EC"])[0][0]
-    np.testing.assert_allclose(ds[0][0][0, 10:-10], -first, atol=0.2)
+    np.testing.assert_allclose(to_microvolts(ds[0][0][0, 10:-10]), -first, atol=0.2)
 
 
 @needs_hypnograms

@@ -113,8 +113,12 @@ def test_gssc_preprocess_filters_and_standardises(excerpt1):
     assert raw1.info["lowpass"] == pytest.approx(30.0)
     data = raw1.get_data()
     assert abs(data.mean()) < 1e-6 and data.std() == pytest.approx(1.0, abs=1e-6)
-    assert raw0.info["highpass"] == 0.0 and raw0.get_data().std() > 5  # copy: µV
+    # a copy: the raw behind the windows is untouched, in volts (about 1e-5 V)
+    assert raw0.info["highpass"] == 0.0 and 1e-6 < raw0.get_data().std() < 1e-3
     assert bool(prep.datasets[0].description["gssc_preprocessed"])
+    # z-scores have no unit: make_sequences passes them on unchanged
+    assert prep.datasets[0].description["unit"] == "unitless"
+    assert windows.datasets[0].description["unit"] == "V"
     assert len(prep) == len(windows)
     # power above 30 Hz is gone
     psd, freqs = mne.time_frequency.psd_array_welch(data, 100.0, verbose=False)

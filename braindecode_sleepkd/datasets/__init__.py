@@ -1,8 +1,10 @@
 """Sleep data as braindecode windows: real loaders, sequences and a simulator.
 
 Labels are integers 0..4 for ``SLEEP_STAGES = ("W", "N1", "N2", "N3", "REM")``;
-windows hold float32 microvolts, and every dataset's ``description`` has
-``subject`` and ``recording`` (plus counts of what was dropped).
+the MNE raw objects and the windows hold volts, as MNE expects, and every
+dataset's ``description`` has ``subject``, ``recording`` and ``unit`` (plus
+counts of what was dropped). :func:`make_sequences` turns windows into the
+models' input, in microvolts (:mod:`.units` is where the unit is converted).
 """
 
 from .dreams import DREAMS, read_dreams_hypnogram, read_dreams_signal
@@ -19,6 +21,7 @@ from .sequences import (
 from .simulated import iter_simulated_nights, simulate_sleep_eeg
 from .sleep_edf import SleepEDF
 from .stages import SLEEP_STAGES, stage_counts
+from .units import from_microvolts, to_microvolts
 
 __all__ = [
     "DREAMS",
@@ -28,6 +31,7 @@ __all__ = [
     "RecordingSequenceSampler",
     "SequenceDataset",
     "data_path",
+    "from_microvolts",
     "load_sample",
     "make_sequences",
     "read_dreams_hypnogram",
@@ -39,4 +43,5 @@ __all__ = [
     "simulate_sleep_eeg",
     "soft_targets",
     "stage_counts",
+    "to_microvolts",
 ]

@@ -18,6 +18,7 @@ from ._edf import read_edf_channel, read_edf_raw
 from ._text import read_lines, value_lines
 from ._windows import EPOCH_S, annotate_epochs, make_windows, raw_dataset
 from .paths import data_path
+from .units import RAW_UNIT, raw_microvolts_to_volts
 
 #: DREAMS R&K codes -> AASM labels; -1 (movement) and -2/-3 (unknown) are no vote.
 DREAMS_RK_TO_AASM = {5: 0, 4: 4, 3: 1, 2: 2, 1: 3, 0: 3, -1: -1, -2: -1, -3: -1}
@@ -351,12 +352,16 @@ class DREAMS(BaseConcatDataset):
         Per excerpt: ``subject``, ``recording`` (``excerptN``), ``night``,
         ``channel``, ``sfreq_native``, ``n_epochs_scored``, ``n_windows``,
         ``n_dropped``, ``n_ambiguous``, ``ambiguous_epochs``, ``n_mixed``,
-        ``n_trimmed_samples``, ``dataset``.
+        ``n_trimmed_samples``, ``dataset``, ``unit`` (``"V"``).
 
     Notes
     -----
-    Windows hold microvolts as float32 (the MNE raw objects inside also hold
-    microvolts, not MNE's volts). Labels are 0..4 = W, N1, N2, N3, REM.
+    The MNE raw objects inside, and so the windows (float32), hold volts, as
+    MNE expects (``description["unit"]`` is ``"V"``); the files' microvolts
+    are converted on reading, and back to microvolts for the models by
+    :func:`~braindecode_sleepkd.datasets.make_sequences` (see
+    :mod:`braindecode_sleepkd.datasets.units`). Labels are 0..4 = W, N1, N2,
+    N3, REM.
 
     References
     ----------
@@ -434,7 +439,8 @@ class DREAMS(BaseConcatDataset):
         for raw, desc in records:
             if sfreq is not None and raw.info["sfreq"] != sfreq:
                 raw.resample(sfreq, verbose="error")
-            datasets.append(raw_dataset(raw, desc))
+            # the files' microvolts -> MNE's volts (see .units)
+            datasets.append(raw_dataset(raw_microvolts_to_volts(raw), desc))
         windows = make_windows(datasets)
         for ds in windows.datasets:
             ds.description["n_windows"] = len(ds)
@@ -479,7 +485,8 @@ class DREAMS(BaseConcatDataset):
         labels = labels[:n_full]
         used = n_full * n_per_epoch
         info = mne.create_info([ch_name], sfreq_native, ch_types="eeg")
-        raw = mne.io.RawArray(data[None, :used], info, verbose="error")
+        # microvolts here; volts (MNE's unit) once resampled, in __init__
+        raw = mne.io.RawArray(data[None, :used], info, copy="data", verbose="error")
         annotate_epochs(raw, labels)
         desc = dict(
             subject=subject,
@@ -494,5 +501,6 @@ class DREAMS(BaseConcatDataset):
             n_mixed=report["n_mixed"],
             n_trimmed_samples=len(data) - used,
             dataset="DREAMS",
+            unit=RAW_UNIT,
         )
         return raw, desc

@@ -17,6 +17,7 @@ from braindecode.datasets import BaseConcatDataset
 from ._edf import microvolt_factor, read_edf_raw
 from ._text import read_lines, value_lines
 from ._windows import EPOCH_S, annotate_epochs, make_windows, raw_dataset
+from .units import RAW_UNIT, raw_microvolts_to_volts
 
 #: ISRUC label codes -> AASM labels 0..4 (4 is not used by ISRUC).
 ISRUC_LABELS = {0: 0, 1: 1, 2: 2, 3: 3, 5: 4}
@@ -105,7 +106,9 @@ def _find_channel(raw, channel, fname):
 def _read_channel(fname, channel):
     """One channel of a ``.rec`` (EDF under another extension) or ``.edf``.
 
-    Returns an in-memory ``RawArray`` in microvolts named ``channel``, and
+    Returns an in-memory ``RawArray`` in microvolts (whatever the physical
+    dimension of the file: uV, mV, V; turned into volts by the caller once
+    resampled) named ``channel``, and
     the derivation read (``"C4-A1"``, or ``"C4 - A1"`` when derived from
     unreferenced electrodes).
     """
@@ -124,6 +127,7 @@ def _read_channel(fname, channel):
             ) from exc
         data = parts[0] - parts[1] if len(parts) == 2 else parts[0]
         info = mne.create_info([channel], raw.info["sfreq"], ch_types="eeg")
+        # microvolts (by the file's physical dimension); volts once resampled
         raw_out = mne.io.RawArray(data[None], info, verbose="error")
         return raw_out, " - ".join(picks)
 
@@ -212,10 +216,15 @@ class ISRUC(BaseConcatDataset):
         warning says so), ``n_signal_epochs``, ``n_dropped_mismatch`` (labels
         and signal differ in length; the longer one is trimmed),
         ``n_dropped_last``, ``n_dropped``, ``n_disagree`` (both scorers),
-        ``n_windows``.
+        ``n_windows``, ``unit`` (``"V"``).
 
     Notes
     -----
+    The MNE raw objects and the windows hold volts, as MNE expects, whatever
+    the physical dimension of the files (read from their EDF headers);
+    :func:`~braindecode_sleepkd.datasets.make_sequences` gives the models
+    microvolts (see :mod:`braindecode_sleepkd.datasets.units`).
+
     ISRUC is not offered as a MOABB dataset: MOABB's datasets serve trials
     around events to paradigms (motor imagery, P300, SSVEP, c-VEP, resting
     state) and there is no sleep-staging paradigm, per-epoch label files or
@@ -281,6 +290,7 @@ class ISRUC(BaseConcatDataset):
             )
             if sfreq is not None and raw.info["sfreq"] != sfreq:
                 raw.resample(sfreq, verbose="error")
+            raw_microvolts_to_volts(raw)  # MNE's unit (see .units)
             where = f"subject {s} session {sess}"
             if desc["n_dropped"]:
                 notes.append(
@@ -358,5 +368,6 @@ class ISRUC(BaseConcatDataset):
                 int((label_sets[0] != label_sets[1]).sum()) if scorer == "both" else 0
             ),
             dataset="ISRUC",
+            unit=RAW_UNIT,
         )
         return raw, desc, targets

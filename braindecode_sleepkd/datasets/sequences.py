@@ -10,6 +10,8 @@ import pandas as pd
 from braindecode.samplers import SequenceSampler
 from torch.utils.data import Dataset
 
+from .units import recording_unit, to_microvolts
+
 SHORT_OPTIONS = ("raise", "skip")
 
 
@@ -161,25 +163,58 @@ def sequence_starts(windows, seq_len, stride=None, on_short="raise"):
     )
 
 
-def _recording_arrays(ds):
-    """All windows of one recording as (X float32 (n, C, T), y int64 (n,))."""
+def _fast(ds):
+    """Whether the windows of ``ds`` can be read straight from its preloaded raw."""
     raw = getattr(ds, "raw", None)
-    fast = (
+    return (
         raw is not None
         and getattr(raw, "preload", False)
         and getattr(ds, "transform", None) is None
         and getattr(ds, "targets_from", "metadata") == "metadata"
     )
-    if fast:
-        data = raw.get_data()
+
+
+def _window_values(ds, i):
+    """Window ``i`` of ``ds`` in the recording's own unit, float64 when possible."""
+    raw = getattr(ds, "raw", None)
+    if (
+        raw is not None
+        and getattr(ds, "transform", None) is None
+        and getattr(ds, "targets_from", "metadata") == "metadata"
+        and hasattr(ds, "crop_inds")
+    ):
+        _, start, stop = (int(v) for v in ds.crop_inds[i])
+        return raw.get_data(start=start, stop=stop)
+    return np.asarray(ds[i][0], dtype=np.float64)
+
+
+def _window_target(ds, i):
+    """Label of window ``i`` of ``ds`` (from the metadata when it has them)."""
+    if getattr(ds, "targets_from", "metadata") == "metadata" and hasattr(ds, "y"):
+        return int(ds.y[i])
+    return int(ds[i][1])
+
+
+def _recording_arrays(ds):
+    """All windows of one recording as (X float32 (n, C, T) in microvolts, y int64).
+
+    The values are converted from the recording's unit (:func:`.units.recording_unit`,
+    volts for the package's loaders) with :func:`.units.to_microvolts`.
+    """
+    if _fast(ds):
+        data = ds.raw.get_data()
         starts, stops = _window_starts(ds)
         n_times = int(stops[0] - starts[0])
         idx = starts[:, None] + np.arange(n_times)
-        X = np.ascontiguousarray(data[:, idx].transpose(1, 0, 2), dtype=np.float32)
+        X = data[:, idx].transpose(1, 0, 2)
+        unit = recording_unit(ds, sample=X[:8])
+        X = np.ascontiguousarray(to_microvolts(X, unit), dtype=np.float32)
         y = np.asarray(ds.y, dtype=np.int64)
         return X, y
     items = [ds[i] for i in range(len(ds))]
-    X = np.stack([np.asarray(it[0], dtype=np.float32) for it in items])
+    X = np.stack([np.asarray(it[0], dtype=np.float64) for it in items])
+    unit = recording_unit(ds, sample=X[:8])
+    X = np.asarray(to_microvolts(X, unit), dtype=np.float32)
     y = np.asarray([int(it[1]) for it in items], dtype=np.int64)
     return X, y
 
@@ -322,13 +357,33 @@ class SequenceDataset(Dataset):
         self.seq_len = int(seq_len)
         self.sampler = RecordingSequenceSampler(windows, seq_len, stride, on_short)
         self.groups = _groups(windows, self.sampler.file_ids, group_by)
+        self._offsets = np.concatenate(
+            [[0], np.cumsum([len(d) for d in windows.datasets])]
+        )
+        self._units = {}
 
     def __len__(self):
         return len(self.sampler)
 
     def __getitem__(self, index):
         start = int(self.sampler.start_inds[index])
-        items = [self.windows[i] for i in range(start, start + self.seq_len)]
-        X = np.stack([np.asarray(it[0], dtype=np.float32) for it in items])
-        y = np.asarray([int(it[1]) for it in items], dtype=np.int64)
+        i_rec = int(self.sampler.file_ids[index])
+        ds = self.windows.datasets[i_rec]
+        local = start - int(self._offsets[i_rec])
+        X = np.stack(
+            [_window_values(ds, i) for i in range(local, local + self.seq_len)]
+        )
+        X = np.asarray(to_microvolts(X, self._unit(i_rec)), dtype=np.float32)
+        y = np.asarray(
+            [_window_target(ds, i) for i in range(local, local + self.seq_len)],
+            dtype=np.int64,
+        )
         return X, y
+
+    def _unit(self, i_rec):
+        """Unit of recording ``i_rec`` (read once, as :func:`make_sequences` does)."""
+        if i_rec not in self._units:
+            ds = self.windows.datasets[i_rec]
+            sample = np.stack([_window_values(ds, i) for i in range(min(len(ds), 8))])
+            self._units[i_rec] = recording_unit(ds, sample=sample)
+        return self._units[i_rec]

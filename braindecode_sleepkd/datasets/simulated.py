@@ -12,6 +12,7 @@ import numpy as np
 from ._windows import EPOCH_S, annotate_epochs, make_windows, raw_dataset
 from .hypnograms import read_sleep_edf_hypnogram
 from .paths import data_path
+from .units import RAW_UNIT, from_microvolts
 
 # Stage prototypes (W, N1, N2, N3, REM). Amplitudes: standard deviation in uV
 # of each component over a 30-s epoch; event rates: events per epoch.
@@ -242,7 +243,8 @@ crop_wake_mins
     Yields
     ------
     x : np.ndarray of float32, shape (n_epochs, 30 * sfreq)
-        The night's epochs in microvolts.
+        The night's epochs in microvolts (arrays, the models' input unit;
+        the windows of :func:`simulate_sleep_eeg` hold volts).
     labels : np.ndarray of int64, shape (n_epochs,)
         Its true stages (0-4: W, N1, N2, N3, REM).
     description : dict
@@ -334,10 +336,14 @@ def simulate_sleep_eeg(
     windows : braindecode.datasets.BaseConcatDataset
         One windows dataset per recording; description: ``subject``,
         ``night``, ``recording``, ``hypnogram``, ``n_dropped``,
-        ``simulated`` (True), ``dataset`` (``"simulated"``).
+        ``simulated`` (True), ``dataset`` (``"simulated"``), ``unit``
+        (``"V"``). The MNE raw objects and the windows hold volts, as MNE
+        expects; :func:`~braindecode_sleepkd.datasets.make_sequences` gives
+        the models microvolts (see :mod:`braindecode_sleepkd.datasets.units`).
     X, y, groups : np.ndarray
         If ``return_arrays``: X float32 ``(n_epochs, 1, 30 * sfreq)`` in
-        microvolts, y int64 ``(n_epochs,)``, groups (subject) ``(n_epochs,)``.
+        microvolts (the models' input unit, as :func:`iter_simulated_nights`
+        yields), y int64 ``(n_epochs,)``, groups (subject) ``(n_epochs,)``.
     """
     nights = iter_simulated_nights(
         n_recordings,
@@ -352,10 +358,13 @@ def simulate_sleep_eeg(
     for x, labels, desc in nights:
         dropped += desc["n_dropped"]
         if not return_arrays:  # keep only the MNE copy (float64) in memory
-            raw = mne.io.RawArray(x.reshape(1, -1), info, verbose="error")
+            # the simulated microvolts -> MNE's volts (see .units)
+            raw = mne.io.RawArray(
+                from_microvolts(x.reshape(1, -1)), info, verbose="error"
+            )
             x = None
             annotate_epochs(raw, labels)
-            x = raw_dataset(raw, desc)
+            x = raw_dataset(raw, {**desc, "unit": RAW_UNIT})
         records.append((x, labels, desc))
     if dropped:
         warnings.warn(

@@ -14,6 +14,7 @@ from braindecode.datasets.sleep_physionet import SleepPhysionet
 from ._edf import check_edf_size, microvolt_factor
 from ._windows import EPOCH_S, make_windows
 from .stages import SLEEP_EDF_MAPPING
+from .units import MODEL_UNIT, RAW_UNIT
 
 SLEEP_EDF_URL = "https://physionet.org/content/sleep-edfx/1.0.0/sleep-cassette/"
 ON_MISSING_OPTIONS = ("warn", "raise", "ignore")
@@ -77,8 +78,15 @@ class SleepEDF(BaseConcatDataset):
         epoch (30, as in the literature); 0 keeps the whole night.
     sfreq : float | None
         Resample to this rate (Hz); None keeps 100 Hz.
-    scale_to_uv : bool
-        Store microvolts (float32 windows of tens of uV) instead of volts.
+    scale_to_uv : bool | None
+        Deprecated. The default (None, as False) keeps braindecode's and
+        MNE's volts in the raw objects and the windows
+        (``description["unit"]`` is ``"V"``); models still get microvolts,
+        from :func:`~braindecode_sleepkd.datasets.make_sequences`. True
+        stores microvolts in the raw objects as before version 0.3
+        (``description["unit"]`` then says ``"uV"``, so the models' input is
+        the same), which MNE's functions misread; it warns and will be
+        removed.
     on_missing : {"warn", "raise", "ignore"}
         Requested (subject, night) pairs that are not in the corpus (e.g.
         subject 13 night 2, subjects 36 and 52 night 1) are skipped with a
@@ -91,12 +99,16 @@ class SleepEDF(BaseConcatDataset):
     description : pandas.DataFrame
         ``subject``, ``recording`` (night), ``night``, ``channel``,
         ``n_windows``, ``n_dropped`` with ``n_movement`` and ``n_unknown``
-        (epochs left out by the AASM mapping), ``dataset``.
+        (epochs left out by the AASM mapping), ``dataset``, ``unit`` (of the
+        raw objects: ``"V"``, or ``"uV"`` with ``scale_to_uv=True``).
 
     Notes
     -----
     AASM mapping: W, N1, N2, N3 = S3 + S4, REM; ``Movement time`` and
     ``Sleep stage ?`` are dropped and counted (also in a warning).
+
+    Units: see :mod:`braindecode_sleepkd.datasets.units` (volts in MNE
+    objects, microvolts for the models).
     """
 
     def __init__(
@@ -107,9 +119,25 @@ class SleepEDF(BaseConcatDataset):
         channel="Fpz-Cz",
         crop_wake_mins=30,
         sfreq=None,
-        scale_to_uv=True,
+        scale_to_uv=None,
         on_missing="warn",
     ):
+        if scale_to_uv is not None:
+            warnings.warn(
+                "SleepEDF(scale_to_uv=...) is deprecated and will be removed: the "
+                "raw objects and windows hold volts, as MNE expects, and "
+                "make_sequences gives the models microvolts either way. Leave "
+                "scale_to_uv out"
+                + (
+                    " (True stores microvolts in the raw objects, which MNE's "
+                    "functions misread)."
+                    if scale_to_uv
+                    else "."
+                ),
+                FutureWarning,
+                stacklevel=2,
+            )
+        scale_to_uv = bool(scale_to_uv)
         if subject_ids is None:
             subject_ids = list(range(20))
         subject_ids = [int(s) for s in np.atleast_1d(subject_ids)]
@@ -196,12 +224,14 @@ class SleepEDF(BaseConcatDataset):
             raise ValueError(
                 f"Channel {channel!r} not in {psg}; available: {raw.ch_names}"
             )
-        factor = 1.0
-        if scale_to_uv:
-            try:
-                factor = microvolt_factor(raw, f"EEG {channel}")
-            except (AttributeError, KeyError, ValueError, IndexError):
-                factor = 1e6
+        # MNE gives volts when it knows the EDF physical dimension; otherwise
+        # (an unusual spelling) the file's values: read the dimension
+        try:
+            factor = microvolt_factor(raw, f"EEG {channel}")
+        except (AttributeError, KeyError, ValueError, IndexError):
+            factor = 1e6
+        if not scale_to_uv:
+            factor = factor / 1e6
         raw.pick([channel])
         if factor != 1.0:
             raw.apply_function(lambda x: x * factor, channel_wise=False)
@@ -217,5 +247,6 @@ class SleepEDF(BaseConcatDataset):
             n_movement=n_movement,
             n_unknown=n_unknown,
             dataset="Sleep-EDF",
+            unit=MODEL_UNIT if scale_to_uv else RAW_UNIT,
         )
         return RawDataset(raw, pd.Series(desc, name=""))

@@ -47,13 +47,11 @@ def _from_raw(raw, channels, model_sfreq, resample, name):
         raw.resample(model_sfreq, verbose="error")
         sfreq = float(raw.info["sfreq"])
     picks = mne.pick_channels(raw.ch_names, channels, ordered=True)
+    from ..datasets.units import raw_to_microvolts
+
     data = raw.get_data(picks=picks)
-    # EEG-like channels are in volts in MNE: back to microvolts, as in training
-    types = raw.get_channel_types(picks=picks)
-    factor = np.array(
-        [1e6 if t in ("eeg", "eog", "emg", "ecg") else 1.0 for t in types]
-    )
-    return data * factor[:, None], sfreq
+    # voltage channels are in volts in MNE: to microvolts, as in training
+    return raw_to_microvolts(raw, data, picks), sfreq
 
 
 def _from_edf(fname, channels, model_sfreq, resample):
@@ -107,8 +105,13 @@ def _from_windows(windows, channels, model_sfreq):
         raise ValueError(
             f"Channel(s) {missing} not in the windows; available: {ch_names}"
         )
+    from ..datasets.sequences import _window_values
+    from ..datasets.units import recording_unit, to_microvolts
+
     idx = [ch_names.index(c) for c in channels]
-    X = np.stack([np.asarray(ds[i][0])[idx] for i in range(len(ds))])
+    X = np.stack([_window_values(ds, i)[idx] for i in range(len(ds))])
+    # the recording's unit (volts for the package's windows) -> microvolts
+    X = to_microvolts(X, recording_unit(ds, sample=X[:8]))
     meta = getattr(ds, "metadata", None)
     if meta is not None and "i_start_in_trial" in meta:
         onsets = np.asarray(meta["i_start_in_trial"], dtype=float) / sfreq
@@ -136,7 +139,10 @@ def read_epochs(recording, channel, model_sfreq=None, resample=False):
     Returns
     -------
     X : np.ndarray, shape (n_epochs, n_chans, n_times)
-        Float32, microvolts. A trailing partial epoch is dropped.
+        Float32, microvolts (from an MNE raw's volts, an EDF file's physical
+        dimension, or the windows' unit, see
+        :mod:`braindecode_sleepkd.datasets.units`). A trailing partial epoch
+        is dropped.
     onsets : np.ndarray, shape (n_epochs,)
         Onset of each epoch in seconds from the start of the recording.
     sfreq : float

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from ..datasets.sequences import _recording_name
+from ..datasets.units import UNIT_KEY, UNITLESS
 
 __all__ = [
     "GSSC_BAND",
@@ -144,7 +145,11 @@ def gssc_preprocess(
     is only high-passed); then z-score each channel with the mean and standard
     deviation of the whole recording. The windows are then cut from the
     filtered signal, so no epoch-edge effects arise. Each recording's
-    description gains ``gssc_preprocessed=True``.
+    description gains ``gssc_preprocessed=True``, and with ``standardize``
+    ``unit="unitless"``: z-scores are the same whatever the unit of the raw
+    (volts for this package's loaders), and
+    :func:`~braindecode_sleepkd.datasets.make_sequences` passes them on
+    unchanged.
 
     Parameters
     ----------
@@ -216,5 +221,7 @@ def gssc_preprocess(
                 channel_wise=False,
                 verbose=False,
             )
+            # z-scores have no unit: make_sequences passes them on unchanged
+            ds.description[UNIT_KEY] = UNITLESS
         ds.description["gssc_preprocessed"] = True
     return out

@@ -19,9 +19,11 @@ import json
 from pathlib import Path
 
 import numpy as np
+from sleepkd_runtime.contract import UNITS as VOLTS
 
 from ..datasets import sequence_starts
 from ..datasets.sequences import _recording_name, _window_starts
+from ..datasets.units import declared_unit
 from .base import ExternalTeacher
 
 #: YASA's stage names (classifier columns ``N1 N2 N3 R W``, or the names of a
@@ -30,7 +32,9 @@ YASA_STAGE_TO_LABEL = {"W": 0, "WAKE": 0, "N1": 1, "N2": 2, "N3": 3, "R": 4, "RE
 #: YASA asserts ``sfreq > 80``; its features use frequencies up to 30 Hz.
 YASA_MIN_SFREQ = 80.0
 EPOCH_S = 30.0
-UNITS = {"uV": 1e-6, "V": 1.0}
+#: ``unit`` values: factor to volts (YASA's unit), or ``"auto"``.
+UNITS = dict(VOLTS)
+UNIT_OPTIONS = (*UNITS, "auto")
 INSTALL_HINT = "pip install braindecode-sleepkd[yasa]"
 
 
@@ -205,9 +209,17 @@ class YASATeacher(ExternalTeacher):
         ``{"age": ..., "male": ...}`` for YASA's demographic classifiers.
     path_to_model : str
         YASA's classifier, ``"auto"`` for the one that ships with it.
-    unit : {"uV", "V"}
-        Unit of the values in the raw. This package's loaders keep
-        microvolts (``"uV"``); MNE's convention is volts (``"V"``).
+    unit : {"auto", "uV", "V"}
+        Unit of the signal scored; YASA takes volts. ``"auto"`` (default):
+        for windows, the recording's unit
+        (:func:`~braindecode_sleepkd.datasets.units.recording_unit`: its
+        ``description["unit"]``, ``"V"`` for this package's loaders, which
+        hold volts as MNE expects; else read from the amplitude); for a bare
+        array given to :meth:`score_array`, read from its amplitude (a median
+        standard deviation per 30-s epoch above 1e-3 is microvolts, e.g. the
+        cohort code's arrays). ``"uV"`` or ``"V"`` force the unit (before
+        version 0.3 the default was ``"uV"``, the unit the loaders then put in
+        their raw objects).
     min_duration : float
         Shortest recording (seconds, from the first scored epoch) that is
         scored; YASA itself recommends at least 5 minutes.
@@ -255,7 +267,7 @@ class YASATeacher(ExternalTeacher):
         emg_name=None,
         metadata=None,
         path_to_model="auto",
-        unit="uV",
+        unit="auto",
         min_duration=300.0,
         cache_dir=None,
         verbose=False,
@@ -335,19 +347,49 @@ class YASATeacher(ExternalTeacher):
                 )
         return eeg, self.eog_name, self.emg_name
 
-    def _key(self, data, sfreq, channels):
+    def _check_unit(self):
+        if self.unit not in UNIT_OPTIONS:
+            raise ValueError(
+                f"unit must be one of {list(UNIT_OPTIONS)}, got {self.unit!r}."
+            )
+
+    def _resolve_unit(self, data, sfreq, unit=None):
+        """``"uV"`` or ``"V"``: ``unit``, else ``self.unit``, ``"auto"`` read from
+        the amplitude of the first channel's 30-s epochs."""
+        from sleepkd_runtime.contract import detect_unit
+
+        self._check_unit()
+        unit = self.unit if unit is None else unit
+        if unit != "auto":
+            if unit not in UNITS:
+                raise ValueError(
+                    f"YASA scores a voltage; the signal's unit is {unit!r}, not "
+                    f"one of {sorted(UNITS)} (a signal already standardised, e.g. "
+                    "by gssc_preprocess, cannot be scored by YASA)."
+                )
+            return unit
+        n = int(round(EPOCH_S * float(sfreq)))
+        first = np.asarray(data, dtype=np.float64)[0]
+        epochs = (
+            first[: len(first) // n * n].reshape(-1, n)
+            if len(first) >= n
+            else first[None]
+        )
+        return detect_unit(epochs)
+
+    def _key(self, data, sfreq, channels, unit):
         h = hashlib.sha1(np.ascontiguousarray(data, dtype=np.float64).tobytes())
         settings = dict(
             sfreq=sfreq,
             channels=channels,
             metadata=self.metadata,
             model=str(self.path_to_model),
-            unit=self.unit,
+            unit=unit,
         )
         h.update(json.dumps(settings, sort_keys=True, default=str).encode())
         return h.hexdigest()[:20]
 
-    def score_array(self, data, sfreq, channels):
+    def score_array(self, data, sfreq, channels, unit=None):
         """YASA's probabilities for the consecutive 30-s epochs of a signal.
 
         Parameters
@@ -357,6 +399,10 @@ class YASATeacher(ExternalTeacher):
         sfreq : float
         channels : tuple of (str, str | None, str | None)
             EEG, EOG and EMG channel names (None where absent).
+        unit : {"auto", "uV", "V"} | None
+            Unit of ``data``; default the teacher's ``unit`` (``"auto"``: read
+            from the amplitude, so the microvolts of the cohort code and
+            volts both work).
 
         Returns
         -------
@@ -370,7 +416,8 @@ class YASATeacher(ExternalTeacher):
             raise ValueError(f"Channels {picks} must be different.")
         types = [t for ch, t in zip(channels, ("eeg", "eog", "emg")) if ch]
         info = mne.create_info(picks, float(sfreq), ch_types=types)
-        scaled = mne.io.RawArray(data * UNITS[self.unit], info, verbose=False)
+        unit = self._resolve_unit(data, sfreq, unit)
+        scaled = mne.io.RawArray(data * UNITS[unit], info, verbose=False)
         return yasa_proba_to_labels(self._run_yasa(scaled, *channels))
 
     def score_recording(self, ds):
@@ -386,8 +433,7 @@ class YASATeacher(ExternalTeacher):
         proba : np.ndarray of float32, shape (n_windows, 5)
             Columns W, N1, N2, N3, REM.
         """
-        if self.unit not in UNITS:
-            raise ValueError(f"unit must be one of {sorted(UNITS)}, got {self.unit!r}")
+        self._check_unit()
         desc = getattr(ds, "description", None)
         name = _recording_name(desc) if desc is not None else "recording"
         raw = _recording_raw(ds, name)
@@ -399,7 +445,12 @@ class YASATeacher(ExternalTeacher):
         channels = self._channels(raw, name)
         picks = [ch for ch in channels if ch is not None]
         data = raw.get_data(picks=picks)[:, offset:]
-        key = self._key(data, sfreq, channels)
+        unit = self.unit
+        if unit == "auto":
+            declared = declared_unit(ds)
+            unit = declared if declared is not None else "auto"
+        unit = self._resolve_unit(data, sfreq, unit)
+        key = self._key(data, sfreq, channels, unit)
         cached = key in self.cache_
         proba = self.cache_.get(key)
         path = None
@@ -408,7 +459,7 @@ class YASATeacher(ExternalTeacher):
             if proba is None and path.is_file():
                 proba, cached = np.load(path), True
         if proba is None:
-            proba = self.score_array(data, sfreq, channels)
+            proba = self.score_array(data, sfreq, channels, unit=unit)
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 np.save(path, proba)
