@@ -25,6 +25,7 @@ def write_dreams_nights(folder, sfreq=100.0, path=None):
     derivation C3-A1 or CZ-A1). Returns ``{subject: expert stages}``.
     """
     from ..cohort import write_night_edf
+    from ..datasets import to_microvolts
     from .loso import load
 
     windows, labels = load(path, None, sfreq=sfreq)
@@ -32,15 +33,10 @@ def write_dreams_nights(folder, sfreq=100.0, path=None):
         subject = int(ds.description["subject"])
         X = np.stack([ds[i][0][0] for i in range(len(ds))])
         write_night_edf(
-            Path(folder) / f"excerpt{subject}.edf", _microvolts(X), sfreq, "EEG",
+            Path(folder) / f"excerpt{subject}.edf", to_microvolts(X), sfreq, "EEG",
             y=np.asarray(ds.y),
         )  # fmt: skip
     return labels
-
-
-def _microvolts(X):
-    """Windows of the package in microvolts (volts where MNE's unit is kept)."""
-    return X * 1e6 if np.nanstd(X) < 1e-2 else X
 
 
 def fold(nights, held_out, work, teacher, seed, **params):
