@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from helpers import TinySleepNet, make_data
+from helpers import TinySleepNet, make_data, tiny_params
 
 from braindecode_sleepkd.estimator import SleepKDClassifier
 
@@ -12,15 +12,8 @@ from braindecode_sleepkd.accelerate import AcceleratedSleepKDClassifier  # noqa:
 
 
 def _kwargs():
-    return dict(
-        teacher=TinySleepNet,
-        assistant=TinySleepNet,
-        student=TinySleepNet,
-        student__units=4,
-        max_epochs=2,
-        batch_size=8,
-        random_state=0,
-        verbose=0,
+    return tiny_params(
+        assistant=TinySleepNet, student__units=4, max_epochs=2, batch_size=8
     )
 
 

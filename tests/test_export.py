@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from helpers import TinySleepNet, make_data
+from helpers import TinySleepNet, make_data, tiny_clf
 from sklearn.exceptions import NotFittedError
 
 from braindecode_sleepkd import export as ex
@@ -39,15 +39,7 @@ def data():
 @pytest.fixture(scope="module")
 def fitted(data):
     X, y, _ = data
-    clf = SleepKDClassifier(
-        ExportTinyNet,
-        None,
-        ExportTinyNet,
-        student__width=4,
-        max_epochs=1,
-        random_state=0,
-        verbose=0,
-    )
+    clf = tiny_clf(teacher=ExportTinyNet, student=ExportTinyNet, student__width=4)
     return clf.fit(X, y)
 
 
