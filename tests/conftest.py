@@ -33,6 +33,18 @@ def _write_edf(fname, signals, sfreq, physical_range=(-500.0, 500.0), unit="uV")
     return fname
 
 
+@pytest.fixture(scope="module")
+def data(request):
+    """``X, y, groups`` of ``helpers.make_data(**DATA)``, once per test module.
+
+    A module sets its sizes in a module-level dict ``DATA`` (e.g.
+    ``DATA = dict(n_seq=16, seq_len=6)``); without one, ``make_data()``'s.
+    """
+    from helpers import make_data
+
+    return make_data(**getattr(request.module, "DATA", {}))
+
+
 @pytest.fixture(scope="session")
 def write_edf():
     """Function ``write_edf(fname, {label: samples}, sfreq)`` for small EDF files."""

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from helpers import TinySleepNet, make_data, tiny_params
+from helpers import TinySleepNet, tiny_params
 
 from braindecode_sleepkd.estimator import SleepKDClassifier
 
@@ -17,9 +17,8 @@ def _kwargs():
     )
 
 
-@pytest.fixture(scope="module")
-def data():
-    return make_data(n_seq=16, seq_len=4)
+#: sizes of the shared ``data`` fixture (tests/conftest.py)
+DATA = dict(n_seq=16, seq_len=4)
 
 
 def test_fits_on_cpu_like_the_plain_estimator(data):

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from helpers import TinySleepNet, make_data, tiny_clf
+from helpers import TinySleepNet, tiny_clf
 from sklearn.exceptions import NotFittedError
 
 from braindecode_sleepkd import export as ex
@@ -31,9 +31,8 @@ def _preset(family):
     return models.preset(family, "student")
 
 
-@pytest.fixture(scope="module")
-def data():
-    return make_data(n_seq=16, seq_len=6)
+#: sizes of the shared ``data`` fixture (tests/conftest.py)
+DATA = dict(n_seq=16, seq_len=6)
 
 
 @pytest.fixture(scope="module")

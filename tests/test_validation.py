@@ -13,9 +13,8 @@ def _clf(**kw):
     return tiny_clf(**{"max_epochs": 4, "batch_size": 16, "lr": 3e-3, **kw})
 
 
-@pytest.fixture(scope="module")
-def data():
-    return make_data(n_seq=40, n_subjects=5)
+#: sizes of the shared ``data`` fixture (tests/conftest.py)
+DATA = dict(n_seq=40, n_subjects=5)
 
 
 @pytest.fixture(scope="module")
