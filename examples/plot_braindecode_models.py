@@ -21,9 +21,8 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from braindecode_sleepkd.datasets import load_sample, make_sequences
 from braindecode_sleepkd.estimator import SleepKDClassifier
-from braindecode_sleepkd.gallery import sample_fit_params
+from braindecode_sleepkd.gallery import sample_fit_params, sample_sequences
 from braindecode_sleepkd.metrics import macro_f1, n_parameters
 from braindecode_sleepkd.models import from_braindecode, make_sleep_model
 
@@ -32,8 +31,7 @@ MAX_EPOCHS = 1 if QUICK else 12
 torch.manual_seed(0)
 
 SFREQ, SEQ_LEN = 50.0, 10
-windows = load_sample(sfreq=SFREQ, subject_ids=[1, 3, 4, 6])
-X, y, subjects = make_sequences(windows, seq_len=SEQ_LEN)
+X, y, subjects = sample_sequences(SFREQ, SEQ_LEN)  # excerpts 1, 3, 4 and 6
 n_chans, n_times = X.shape[2], X.shape[3]
 test = subjects == subjects.max()
 

@@ -39,11 +39,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from braindecode.datasets import BaseConcatDataset
-from sklearn.metrics import cohen_kappa_score
 
-from braindecode_sleepkd.datasets import load_sample, sequence_starts
+from braindecode_sleepkd.datasets import load_sample
 from braindecode_sleepkd.estimator import SleepKDClassifier
-from braindecode_sleepkd.staging import combine, plot_hypnograms
+from braindecode_sleepkd.gallery import (
+    compare_hypnograms,
+    sample_fit_params,
+    student_stages,
+)
 from braindecode_sleepkd.teachers import GSSCTeacher, gssc_preprocess
 
 QUICK = os.environ.get("SLEEPKD_EXAMPLES_QUICK") == "1"
@@ -71,7 +74,6 @@ with torch.no_grad():
 gssc_seconds = time.perf_counter() - t0
 print({name: tuple(level.shape) for name, level in out._asdict().items()})
 gssc_pred = out.logits.argmax(-1).reshape(-1).numpy()
-print(f"GSSC alone, kappa on excerpt1: {cohen_kappa_score(y_test, gssc_pred):.2f}")
 
 # %%
 # Distil it into a tiny student through an assistant
@@ -88,11 +90,7 @@ clf = SleepKDClassifier(
     "deepsleepnet",
     teacher_pretrained=True,
     student__lstm_units=32,
-    seq_len=seq_len,
-    max_epochs=1 if QUICK else 15,
-    batch_size=4,
-    random_state=0,
-    verbose=0,
+    **sample_fit_params(seq_len, 1 if QUICK else 15, batch_size=4, lr=1e-3),
 )
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -101,22 +99,16 @@ print(clf.stages_)
 print(clf.alignments_["assistant"])
 
 # %%
-# Student predictions on the held-out excerpt (sequences of ``seq_len``
-# epochs, averaged per window where two sequences overlap).
-proba = clf.predict_proba(test)
-starts, _ = sequence_starts(test, seq_len)
-student_pred = combine(proba, starts, len(test))[0].argmax(1)
-print(f"student, kappa on excerpt1: {cohen_kappa_score(y_test, student_pred):.2f}")
-
-# %%
-# Hypnograms
-# ----------
-# :func:`~braindecode_sleepkd.staging.plot_hypnograms` stacks them, stages from
-# top to bottom W, REM, N1, N2, N3 (the usual hypnogram order).
-plot_hypnograms(
-    {"Expert": y_test, "GSSC (teacher)": gssc_pred, "Student": student_pred},
-    unit="min",
-    title="Excerpt 1",
+# GSSC and the student against the expert
+# ----------------------------------------
+# The student stages the held-out excerpt one window at a time
+# (:func:`~braindecode_sleepkd.gallery.student_stages`: a window's stage comes
+# from the sequences that hold it). Each scorer's kappa against the expert is
+# printed and the three hypnograms are stacked, stages from top to bottom W,
+# REM, N1, N2, N3 (:func:`~braindecode_sleepkd.gallery.compare_hypnograms`).
+student_pred = student_stages(clf, test)
+compare_hypnograms(
+    y_test, {"GSSC (teacher)": gssc_pred, "Student": student_pred}, title="Excerpt 1"
 )
 
 

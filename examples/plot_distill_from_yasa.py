@@ -36,10 +36,14 @@ import numpy as np
 import torch
 from braindecode.datasets import BaseConcatDataset
 
-from braindecode_sleepkd.datasets import load_sample, sequence_starts
+from braindecode_sleepkd.datasets import load_sample
 from braindecode_sleepkd.estimator import SleepKDClassifier
-from braindecode_sleepkd.metrics import inference_speed, kappa, n_parameters
-from braindecode_sleepkd.staging import combine, plot_hypnograms
+from braindecode_sleepkd.gallery import (
+    compare_hypnograms,
+    sample_fit_params,
+    student_stages,
+)
+from braindecode_sleepkd.metrics import inference_speed, n_parameters
 from braindecode_sleepkd.teachers.yasa import YASATeacher
 
 torch.manual_seed(0)
@@ -61,7 +65,6 @@ yasa_test = teacher.predict_proba_windows(test)
 print(f"YASA scored excerpt1 in {time.perf_counter() - t0:.1f} s")
 y_test = np.asarray(test.datasets[0].y)
 yasa_pred = yasa_test.argmax(1)
-print(f"YASA alone, kappa on excerpt1: {kappa(y_test, yasa_pred):.2f}")
 
 # %%
 # Distil into a tiny student
@@ -77,12 +80,7 @@ clf = SleepKDClassifier(
     "deepsleepnet",
     strategy="kd",
     student__lstm_units=16,
-    seq_len=seq_len,
-    max_epochs=5,
-    batch_size=4,
-    lr=3e-3,
-    random_state=0,
-    verbose=0,
+    **sample_fit_params(seq_len, 5, batch_size=4),
 )
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -90,22 +88,15 @@ with warnings.catch_warnings():
 print(clf.stages_)
 
 # %%
-# Student predictions on the held-out excerpt: sequences of ``seq_len``
-# epochs, averaged per window where two sequences overlap.
-proba = clf.predict_proba(test)
-starts, _ = sequence_starts(test, seq_len)
-student_pred = combine(proba, starts, len(test))[0].argmax(1)
-print(f"student, kappa on excerpt1: {kappa(y_test, student_pred):.2f}")
-
-# %%
-# Hypnograms
-# ----------
-# :func:`~braindecode_sleepkd.staging.plot_hypnograms` stacks them, stages from
-# top to bottom W, REM, N1, N2, N3 (the usual hypnogram order).
-plot_hypnograms(
-    {"Expert": y_test, "YASA (teacher)": yasa_pred, "Student": student_pred},
-    unit="min",
-    title="Excerpt 1",
+# YASA and the student against the expert
+# ---------------------------------------
+# On the held-out excerpt, the student's stage of a window is the mean over
+# the sequences of ``seq_len`` epochs that hold it (where two overlap). The
+# kappas against the expert are printed, then the hypnograms are stacked in
+# the usual order (W, REM, N1, N2, N3 from the top).
+student_pred = student_stages(clf, test)
+compare_hypnograms(
+    y_test, {"YASA (teacher)": yasa_pred, "Student": student_pred}, title="Excerpt 1"
 )
 plt.show()
 

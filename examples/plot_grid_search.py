@@ -24,9 +24,8 @@ import pandas as pd
 import torch
 from sklearn.model_selection import GridSearchCV, GroupKFold
 
-from braindecode_sleepkd.datasets import load_sample, make_sequences
 from braindecode_sleepkd.estimator import SleepKDClassifier
-from braindecode_sleepkd.gallery import sample_fit_params
+from braindecode_sleepkd.gallery import sample_fit_params, sample_sequences
 from braindecode_sleepkd.metrics import macro_f1_scorer
 from braindecode_sleepkd.models import preset
 
@@ -35,8 +34,7 @@ MAX_EPOCHS = 1 if QUICK else 8
 torch.manual_seed(0)
 
 SFREQ, SEQ_LEN = 50.0, 10
-windows = load_sample(sfreq=SFREQ, subject_ids=[1, 3, 4, 6])
-X, y, subjects = make_sequences(windows, seq_len=SEQ_LEN)
+X, y, subjects = sample_sequences(SFREQ, SEQ_LEN)
 print("subjects:", np.unique(subjects))
 
 # %%

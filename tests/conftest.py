@@ -1,35 +1,16 @@
 """Shared fixtures, and the data-presence rules (see ``data_presence.py``)."""
 
-import data_presence
 import numpy as np
 import pytest
 import slow_tests
 
-pytest_plugins = ["pytester"]
-
-
-def pytest_configure(config):
-    data_presence.configure(config)
-
-
-def pytest_report_header(config):
-    return data_presence.report_header()
+pytest_plugins = ["pytester", "data_presence"]
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     by_node_id = any("::" in str(arg) for arg in config.args)
     slow_tests.mark_slow(items, check_stale=not by_node_id)
-
-
-def pytest_runtest_setup(item):
-    data_presence.runtest_setup(item)
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    data_presence.make_report(outcome.get_result())
 
 
 def _write_edf(fname, signals, sfreq, physical_range=(-500.0, 500.0), unit="uV"):
@@ -50,6 +31,18 @@ def _write_edf(fname, signals, sfreq, physical_range=(-500.0, 500.0), unit="uV")
     )
     edf.write(fname)
     return fname
+
+
+@pytest.fixture(scope="module")
+def data(request):
+    """``X, y, groups`` of ``helpers.make_data(**DATA)``, once per test module.
+
+    A module sets its sizes in a module-level dict ``DATA`` (e.g.
+    ``DATA = dict(n_seq=16, seq_len=6)``); without one, ``make_data()``'s.
+    """
+    from helpers import make_data
+
+    return make_data(**getattr(request.module, "DATA", {}))
 
 
 @pytest.fixture(scope="session")

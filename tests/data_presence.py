@@ -10,7 +10,8 @@ Two ways a test says it needs data:
 - any skip whose reason says the real data is absent (older ``skipif`` marks):
   with ``SLEEPKD_REQUIRE_DATA=1`` such a skip is reported as a failure.
 
-``tests/conftest.py`` wires these hooks in.
+This module is a pytest plugin: ``tests/conftest.py`` loads it with
+``pytest_plugins`` (and so does the inner session of ``test_data_presence.py``).
 """
 
 import os
@@ -58,7 +59,7 @@ def missing_subdirs(subdirs, root=None):
     return [s for s in subdirs if not (root / s).is_dir()]
 
 
-def configure(config):
+def pytest_configure(config):
     """Register the ``needs_data`` marker."""
     config.addinivalue_line(
         "markers",
@@ -67,14 +68,14 @@ def configure(config):
     )
 
 
-def report_header():
+def pytest_report_header(config):
     """One header line: where the data is looked for and whether it is required."""
     root = data_root()
     mode = "required" if data_required() else "optional (absent: tests skip)"
     return f"sleep data: {root} ({'present' if root.is_dir() else 'absent'}), {mode}"
 
 
-def runtest_setup(item):
+def pytest_runtest_setup(item):
     """Skip (or, when required, fail) an item whose ``needs_data`` data is absent."""
     subdirs = [s for mark in item.iter_markers(MARKER) for s in mark.args]
     missing = missing_subdirs(subdirs)
@@ -96,3 +97,10 @@ def make_report(report):
     if DATA_SKIP_REASON.search(str(reason)):
         report.outcome = "failed"
         report.longrepr = f"{REQUIRE_ENV}=1 but a test skipped for data: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Apply :func:`make_report` to every report."""
+    outcome = yield
+    make_report(outcome.get_result())

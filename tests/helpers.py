@@ -3,6 +3,7 @@
 import numpy as np
 from torch import nn
 
+from braindecode_sleepkd.estimator import SleepKDClassifier
 from braindecode_sleepkd.models import SleepSequenceModel
 
 
@@ -52,3 +53,26 @@ def make_data(n_seq=40, seq_len=6, n_chans=1, n_times=300, seed=0, n_subjects=4)
     X = X + 0.3 * rng.standard_normal((n_seq, seq_len, n_chans, n_times))
     groups = np.repeat(np.arange(n_subjects), int(np.ceil(n_seq / n_subjects)))[:n_seq]
     return X.astype(np.float32), y, groups
+
+
+def tiny_params(**params):
+    """Keyword arguments of a quick estimator of tiny models.
+
+    TinySleepNet teacher and student, no assistant, one epoch per stage, seeded
+    and quiet; ``params`` override these (e.g. ``assistant=TinySleepNet``,
+    ``max_epochs=2``) or add others (``batch_size=8``, ``student__width=4``).
+    """
+    return {
+        "teacher": TinySleepNet,
+        "assistant": None,
+        "student": TinySleepNet,
+        "max_epochs": 1,
+        "random_state": 0,
+        "verbose": 0,
+        **params,
+    }
+
+
+def tiny_clf(**params):
+    """A ``SleepKDClassifier(**tiny_params(**params))``, not fitted."""
+    return SleepKDClassifier(**tiny_params(**params))

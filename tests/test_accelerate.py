@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from helpers import TinySleepNet, make_data
+from helpers import TinySleepNet, tiny_params
 
 from braindecode_sleepkd.estimator import SleepKDClassifier
 
@@ -12,21 +12,13 @@ from braindecode_sleepkd.accelerate import AcceleratedSleepKDClassifier  # noqa:
 
 
 def _kwargs():
-    return dict(
-        teacher=TinySleepNet,
-        assistant=TinySleepNet,
-        student=TinySleepNet,
-        student__units=4,
-        max_epochs=2,
-        batch_size=8,
-        random_state=0,
-        verbose=0,
+    return tiny_params(
+        assistant=TinySleepNet, student__units=4, max_epochs=2, batch_size=8
     )
 
 
-@pytest.fixture(scope="module")
-def data():
-    return make_data(n_seq=16, seq_len=4)
+#: sizes of the shared ``data`` fixture (tests/conftest.py)
+DATA = dict(n_seq=16, seq_len=4)
 
 
 def test_fits_on_cpu_like_the_plain_estimator(data):

@@ -19,7 +19,7 @@ import pytest
 import torch
 from braindecode.datasets import BaseConcatDataset
 from edfio import Edf, EdfAnnotation, EdfSignal
-from helpers import TinySleepNet, make_data
+from helpers import TinySleepNet, make_data, tiny_clf
 from sklearn.exceptions import NotFittedError
 
 from braindecode_sleepkd import cli
@@ -154,9 +154,7 @@ def _windows(n_epochs=(4, 3), sfreq=10.0):
 
 
 def _clf(**kw):
-    params = dict(max_epochs=1, random_state=0, verbose=0, batch_size=8)
-    params.update(kw)
-    return SleepKDClassifier(TinySleepNet, TinySleepNet, TinySleepNet, **params)
+    return tiny_clf(**{"assistant": TinySleepNet, "batch_size": 8, **kw})
 
 
 def _truncate(path, fraction):

@@ -9,7 +9,7 @@ import mne
 import numpy as np
 import onnx
 import pytest
-from helpers import TinySleepNet, make_data
+from helpers import make_data, tiny_clf
 from sklearn.pipeline import make_pipeline
 from sleepkd_runtime.contract import (
     CONTRACT_KEY,
@@ -28,7 +28,6 @@ from braindecode_sleepkd.datasets._windows import (
     make_windows,
     raw_dataset,
 )
-from braindecode_sleepkd.estimator import SleepKDClassifier
 from braindecode_sleepkd.export import load_student, save_student, to_onnx
 from braindecode_sleepkd.preprocessing import EpochScaler
 from braindecode_sleepkd.staging import stage_night
@@ -37,19 +36,8 @@ SEQ_LEN, N_SEQ = 6, 24
 
 
 def _clf(**kw):
-    return SleepKDClassifier(
-        TinySleepNet,
-        None,
-        TinySleepNet,
-        teacher__pool=None,
-        student__pool=None,
-        student__width=4,
-        seq_len=SEQ_LEN,
-        max_epochs=2,
-        random_state=0,
-        verbose=0,
-        **kw,
-    )
+    unpooled = dict(teacher__pool=None, student__pool=None, student__width=4)
+    return tiny_clf(**unpooled, seq_len=SEQ_LEN, max_epochs=2, **kw)
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 """The data-presence rules: absent data skips, unless SLEEPKD_REQUIRE_DATA=1 (CI).
 
 Each case runs a small inner test session (pytest's ``pytester``) with the same
-hooks as ``tests/conftest.py`` and a data folder that exists or not.
+plugin as ``tests/conftest.py`` (``data_presence``) and a data folder that
+exists or not.
 """
 
 from pathlib import Path
@@ -12,22 +13,7 @@ import pytest
 HOOKS = f"""
 import sys
 sys.path.insert(0, {str(Path(__file__).parent)!r})
-import data_presence
-import pytest
-
-
-def pytest_configure(config):
-    data_presence.configure(config)
-
-
-def pytest_runtest_setup(item):
-    data_presence.runtest_setup(item)
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    data_presence.make_report(outcome.get_result())
+pytest_plugins = ["data_presence"]
 """
 
 INNER_TESTS = """

@@ -15,10 +15,8 @@ import multiprocessing
 
 import numpy as np
 import pytest
-from helpers import TinySleepNet, make_data
+from helpers import make_data, tiny_clf
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
-
-from braindecode_sleepkd.estimator import SleepKDClassifier
 
 distributed = pytest.importorskip("dask.distributed")
 joblib = pytest.importorskip("joblib")
@@ -27,15 +25,7 @@ pytestmark = pytest.mark.timeout(180)
 
 
 def _estimator():
-    return SleepKDClassifier(
-        TinySleepNet,
-        None,
-        TinySleepNet,
-        max_epochs=1,
-        batch_size=8,
-        random_state=0,
-        verbose=0,
-    )
+    return tiny_clf(batch_size=8)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from helpers import TinySleepNet, make_data
+from helpers import TinySleepNet
 from sklearn.exceptions import NotFittedError
 from skorch.callbacks import Callback
 from skorch.exceptions import NotInitializedError
@@ -12,11 +12,6 @@ from braindecode_sleepkd.distill import strategies
 from braindecode_sleepkd.estimator import SleepKDClassifier
 
 BIG = dict(teacher__width=16, teacher__units=16, assistant__width=12)
-
-
-@pytest.fixture(scope="module")
-def data():
-    return make_data()
 
 
 def make_clf(**kw):

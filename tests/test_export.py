@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from helpers import TinySleepNet, make_data
+from helpers import TinySleepNet, tiny_clf
 from sklearn.exceptions import NotFittedError
 
 from braindecode_sleepkd import export as ex
@@ -31,23 +31,14 @@ def _preset(family):
     return models.preset(family, "student")
 
 
-@pytest.fixture(scope="module")
-def data():
-    return make_data(n_seq=16, seq_len=6)
+#: sizes of the shared ``data`` fixture (tests/conftest.py)
+DATA = dict(n_seq=16, seq_len=6)
 
 
 @pytest.fixture(scope="module")
 def fitted(data):
     X, y, _ = data
-    clf = SleepKDClassifier(
-        ExportTinyNet,
-        None,
-        ExportTinyNet,
-        student__width=4,
-        max_epochs=1,
-        random_state=0,
-        verbose=0,
-    )
+    clf = tiny_clf(teacher=ExportTinyNet, student=ExportTinyNet, student__width=4)
     return clf.fit(X, y)
 
 

@@ -74,26 +74,29 @@ def _call(reader, fname, *args, **kwargs):
         return None
 
 
-@FUZZ
-@given(data=_text_file(header="[Hypnogram]"))
-def test_fuzz_dreams_hypnogram(data, folder):
-    fname = folder / "Hypnogram_excerpt1.txt"
-    fname.write_bytes(data)
-    codes = _call(read_dreams_hypnogram, fname)
-    if codes is not None:
-        assert codes.dtype == np.int64 and len(codes) > 0
-        assert set(codes.tolist()) <= set(DREAMS_RK_TO_AASM)
+#: (reader, file name, header line, the values it may return) per label file
+LABEL_FILES = {
+    "dreams-hypnogram": (
+        read_dreams_hypnogram,
+        "Hypnogram_excerpt1.txt",
+        "[Hypnogram]",
+        set(DREAMS_RK_TO_AASM),
+    ),
+    "isruc-labels": (read_isruc_labels, "1_1.txt", None, {0, 1, 2, 3, 4}),
+}
 
 
 @FUZZ
-@given(data=_text_file())
-def test_fuzz_isruc_labels(data, folder):
-    fname = folder / "1_1.txt"
-    fname.write_bytes(data)
-    labels = _call(read_isruc_labels, fname)
+@pytest.mark.parametrize("kind", sorted(LABEL_FILES))
+@given(data=st.data())
+def test_fuzz_label_file(kind, data, folder):
+    reader, name, header, values = LABEL_FILES[kind]
+    fname = folder / name
+    fname.write_bytes(data.draw(_text_file(header=header), label="file"))
+    labels = _call(reader, fname)
     if labels is not None:
         assert labels.dtype == np.int64 and len(labels) > 0
-        assert set(labels.tolist()) <= {0, 1, 2, 3, 4}
+        assert set(labels.tolist()) <= values
 
 
 @settings(max_examples=100, deadline=None)

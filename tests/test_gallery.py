@@ -1,10 +1,25 @@
 """The helpers the gallery examples share: fit settings, role routing, hypnograms."""
 
+from types import SimpleNamespace
+
+import mne
 import numpy as np
 import pytest
 
+from braindecode_sleepkd.datasets._windows import (
+    annotate_epochs,
+    make_windows,
+    raw_dataset,
+)
 from braindecode_sleepkd.estimator import SleepKDClassifier
-from braindecode_sleepkd.gallery import SAMPLE_FIT, role_params, sample_fit_params
+from braindecode_sleepkd.gallery import (
+    SAMPLE_FIT,
+    compare_hypnograms,
+    role_params,
+    sample_fit_params,
+    sample_sequences,
+    student_stages,
+)
 from braindecode_sleepkd.staging import plot_hypnograms
 
 
@@ -85,3 +100,52 @@ def test_plot_hypnograms_one_panel_each_in_hypnogram_order():
 def test_plot_hypnograms_refuses_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         plot_hypnograms(**kwargs)
+
+
+@pytest.mark.needs_data("dreams-spindles")
+def test_sample_sequences_are_the_sample_cut_into_sequences():
+    from braindecode_sleepkd.datasets import load_sample, make_sequences
+
+    X, y, subjects = sample_sequences(50.0, 10, subject_ids=(1, 3))
+    X_ref, y_ref, subjects_ref = make_sequences(
+        load_sample(sfreq=50.0, subject_ids=[1, 3]), seq_len=10
+    )
+    np.testing.assert_array_equal(X, X_ref)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(subjects, subjects_ref)
+    assert X.shape[1:] == (10, 1, 1500)
+
+
+def test_student_stages_average_the_sequences_holding_each_window():
+    sfreq, n = 10.0, 5
+    raw = mne.io.RawArray(
+        np.zeros((1, int(n * 30 * sfreq))), mne.create_info(1, sfreq, "eeg"), verbose=0
+    )
+    annotate_epochs(raw, np.zeros(n, int))
+    windows = make_windows([raw_dataset(raw, dict(subject=0, recording=1))])
+    # sequences of 3 with stride 2 start at windows 0 and 2 (window 2 in both)
+    proba = np.zeros((2, 3, 5))
+    proba[0, :, 1] = 1.0  # first sequence: N1
+    proba[1, :, 3] = 1.0  # second: N3
+    proba[0, 2, 1], proba[1, 0, 3] = 0.6, 0.4  # window 2: N1 by 0.3 to 0.2
+    clf = SimpleNamespace(seq_len=3, seq_stride=2, predict_proba=lambda w: proba)
+    np.testing.assert_array_equal(student_stages(clf, windows), [1, 1, 1, 3, 3])
+
+
+def test_compare_hypnograms_prints_kappas_and_puts_the_expert_first(capsys):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    expert = np.array([0, 1, 2, 3, 4, 2])
+    fig = compare_hypnograms(
+        expert, {"Teacher": expert, "Student": [0, 1, 2, 2, 4, 2]}, title="night"
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Teacher: kappa 1.00 against the expert"
+    assert lines[1].startswith("Student: kappa 0.") and len(lines) == 2
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert titles == ["Expert", "Teacher", "Student"]
+    assert fig.axes[-1].get_xlabel() == "time (min)"
+    plt.close(fig)

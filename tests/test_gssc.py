@@ -306,25 +306,19 @@ def two_excerpts():
 
 
 def _clf(teacher, strategy="sleepkd", **kwargs):
-    from helpers import TinySleepNet
-
-    from braindecode_sleepkd.estimator import SleepKDClassifier
+    from helpers import TinySleepNet, tiny_clf
 
     params = dict(
         strategy=strategy,
         teacher_pretrained=True,
         seq_len=10,
-        max_epochs=1,
         batch_size=4,
-        random_state=0,
-        verbose=0,
         assistant__width=16,
         assistant__units=16,
         student__width=8,
         student__units=8,
     )
-    params.update(kwargs)
-    return SleepKDClassifier(teacher, TinySleepNet, TinySleepNet, **params)
+    return tiny_clf(teacher=teacher, assistant=TinySleepNet, **{**params, **kwargs})
 
 
 @needs_gssc

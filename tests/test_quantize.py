@@ -6,12 +6,11 @@ import pickle
 import numpy as np
 import onnx
 import pytest
-from helpers import TinySleepNet, make_data
+from helpers import make_data, tiny_clf
 from sleepkd_runtime.contract import Contract
 from sleepkd_runtime.model import OnnxStudent
 
 from braindecode_sleepkd.cli import main
-from braindecode_sleepkd.estimator import SleepKDClassifier
 from braindecode_sleepkd.export import quantize_onnx, to_onnx
 
 SEQ_LEN = 6
@@ -20,18 +19,13 @@ SEQ_LEN = 6
 @pytest.fixture(scope="module")
 def fitted():
     X, y, _ = make_data(n_seq=24, seq_len=SEQ_LEN)
-    clf = SleepKDClassifier(
-        TinySleepNet,
-        None,
-        TinySleepNet,
+    clf = tiny_clf(
         teacher__pool=None,
         student__pool=None,
         student__width=16,
         student__units=32,
         seq_len=SEQ_LEN,
         max_epochs=3,
-        random_state=0,
-        verbose=0,
     )
     return clf.fit(40 * X, y), 40 * X
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from helpers import TinySleepNet, make_data
+from helpers import TinySleepNet
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from skorch.dataset import ValidSplit
@@ -30,9 +30,8 @@ def _clf(**kw):
     return SleepKDClassifier(TinySleepNet, None, TinySleepNet, **params)
 
 
-@pytest.fixture(scope="module")
-def data():
-    return make_data(n_seq=40, n_subjects=5)
+#: sizes of the shared ``data`` fixture (tests/conftest.py)
+DATA = dict(n_seq=40, n_subjects=5)
 
 
 def _wrong_teacher(y):

@@ -5,7 +5,7 @@ import pickle
 import joblib
 import numpy as np
 import pytest
-from helpers import TinySleepNet, make_data
+from helpers import TinySleepNet
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, GroupKFold, cross_validate
 from sklearn.pipeline import Pipeline
@@ -23,11 +23,6 @@ from braindecode_sleepkd.estimator import SleepKDClassifier
 from braindecode_sleepkd.metrics import macro_f1_scorer
 from braindecode_sleepkd.preprocessing import EpochScaler
 from braindecode_sleepkd.splits import SubjectValidSplit
-
-
-@pytest.fixture(scope="module")
-def data():
-    return make_data()
 
 
 def make_clf(**kw):

@@ -5,10 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from helpers import TinySleepNet, make_data
+from helpers import TinySleepNet, make_data, tiny_clf
 
 from braindecode_sleepkd.cli import main
-from braindecode_sleepkd.estimator import SleepKDClassifier
 from braindecode_sleepkd.staging import (
     combine,
     plot_hypnogram,
@@ -37,17 +36,8 @@ def module():
 @pytest.fixture(scope="module")
 def fitted():
     X, y, _ = make_data(n_seq=16, seq_len=SEQ_LEN)
-    clf = SleepKDClassifier(
-        TinySleepNet,
-        None,
-        TinySleepNet,
-        teacher__pool=None,
-        student__pool=None,
-        student__width=4,
-        seq_len=SEQ_LEN,
-        max_epochs=1,
-        random_state=0,
-        verbose=0,
+    clf = tiny_clf(
+        teacher__pool=None, student__pool=None, student__width=4, seq_len=SEQ_LEN
     )
     return clf.fit(X, y)
 

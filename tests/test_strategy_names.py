@@ -65,3 +65,16 @@ def test_docs_name_exactly_the_registered_strategies(listed):
     names = listed()
     assert len(names) == len(set(names))
     assert sorted(names) == strategies()
+
+
+def test_benchmark_rows_come_from_the_registry():
+    from braindecode_sleepkd.benchmark import runner
+
+    assert set(runner.DISTILLATION) == set(strategies()) - {"scratch"}
+    assert runner.METHODS == runner.BASELINES + runner.DISTILLATION
+    assert runner.DISTILLATION[-1] == "sleepkd"
+    for name in runner.DISTILLATION:
+        cls = base.get_strategy_class(name)
+        assert runner.LABELS[name] == cls.__name__
+        expected = ["assistant", "student"] if cls.uses_assistant else ["student"]
+        assert runner._stages(name) == expected

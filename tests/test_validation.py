@@ -2,23 +2,19 @@
 
 import numpy as np
 import pytest
-from helpers import TinySleepNet, make_data
+from helpers import make_data, tiny_clf
 from skorch.callbacks import EarlyStopping
 
 from braindecode_sleepkd.distill.diagnostics import kappa_n
-from braindecode_sleepkd.estimator import SleepKDClassifier
 from braindecode_sleepkd.splits import SubjectValidSplit
 
 
 def _clf(**kw):
-    params = dict(max_epochs=4, random_state=0, verbose=0, batch_size=16, lr=3e-3)
-    params.update(kw)
-    return SleepKDClassifier(TinySleepNet, None, TinySleepNet, **params)
+    return tiny_clf(**{"max_epochs": 4, "batch_size": 16, "lr": 3e-3, **kw})
 
 
-@pytest.fixture(scope="module")
-def data():
-    return make_data(n_seq=40, n_subjects=5)
+#: sizes of the shared ``data`` fixture (tests/conftest.py)
+DATA = dict(n_seq=40, n_subjects=5)
 
 
 @pytest.fixture(scope="module")

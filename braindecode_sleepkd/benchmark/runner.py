@@ -11,7 +11,7 @@ import torch
 from skorch.callbacks import EarlyStopping
 
 from ..distill import ConsistentViews
-from ..distill.strategies import ABLATIONS
+from ..distill.strategies import ABLATIONS, get_strategy_class, strategies
 from ..estimator import SleepKDClassifier
 from ..metrics import (
     SCORE_KEYS,
@@ -30,35 +30,33 @@ from .splits import subject_folds
 from .stats import compare_all, summarize
 from .windows import predict_stages
 
-METHODS = (
-    "majority",
-    "bandpower",
-    "teacher",
-    "assistant",
-    "scratch",
-    "kd",
-    "fitnets",
-    "nst",
-    "dkd",
-    "takd",
-    "dgkd",
-    "sleepkd",
+
+def _uses_assistant(strategy):
+    return get_strategy_class(strategy).uses_assistant
+
+
+#: Rows that distil nothing: the baselines and the models trained alone on the
+#: labels (the registry's ``scratch`` is the student alone).
+BASELINES = ("majority", "bandpower", "teacher", "assistant", "scratch")
+#: The distillation rows: every strategy of the one registry
+#: (:func:`~braindecode_sleepkd.distill.strategies`) but ``scratch``; those
+#: that distil straight into the student first, then those through the
+#: assistant, SleepKD (the method the others are compared with) last.
+DISTILLATION = tuple(
+    sorted(
+        (name for name in strategies() if name != "scratch"),
+        key=lambda name: (_uses_assistant(name), name == "sleepkd", name),
+    )
 )
-DISTILLATION = ("kd", "fitnets", "nst", "dkd", "takd", "dgkd", "sleepkd")
-_USES_ASSISTANT = {"takd", "dgkd", "sleepkd"}
+METHODS = BASELINES + DISTILLATION
 LABELS = {
     "majority": "Majority class",
     "bandpower": "Band power + LogReg",
     "teacher": "Teacher",
     "assistant": "Assistant (scratch)",
     "scratch": "Student (scratch)",
-    "kd": "KD",
-    "fitnets": "FitNets",
-    "nst": "NST",
-    "dkd": "DKD",
-    "takd": "TAKD",
-    "dgkd": "DGKD",
-    "sleepkd": "SleepKD",
+    # a strategy's label is its class name (KD, FitNets, ..., SleepKD)
+    **{name: get_strategy_class(name).__name__ for name in DISTILLATION},
 }
 for _ab in ABLATIONS:
     LABELS[f"sleepkd-{_ab}"] = f"SleepKD w/o {_ab[3:]}"
@@ -172,11 +170,10 @@ def _stages(method):
         return []
     if method == "assistant":
         return ["assistant"]
-    if method in ("scratch", "kd", "fitnets", "nst", "dkd"):
-        return ["student"]
     if method == "sleepkd-no_assistant":
         return ["student"]
-    return ["assistant", "student"]
+    strategy = method.partition("-")[0]  # sleepkd-<ablation>: sleepkd's stages
+    return ["assistant", "student"] if _uses_assistant(strategy) else ["student"]
 
 
 def _needs_teacher(method):

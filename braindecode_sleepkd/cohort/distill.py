@@ -185,15 +185,13 @@ def distill_cohort(
         raise NightError(f"No usable night: {scored.skipped.summary()}")
     records, by_name = scored.nights, {n.name: n for n in nights}
     train, valid = split_nights(records, valid_share, random_state)
-    data = dict(out=out / "sequences", folder=by_name, channel=channel)
-    tr = write_sequences(
-        data["out"] / "train.npy",
-        [records[i] for i in train],
-        by_name,
-        channel,
-        seq_len,
-        scaling,
-    )
+
+    def sequences(split, indices):  # memory-mapped, in out/sequences/<split>.npy
+        nights = [records[i] for i in indices]
+        path = out / "sequences" / f"{split}.npy"
+        return write_sequences(path, nights, by_name, channel, seq_len, scaling)
+
+    tr = sequences("train", train)
     params = dict(
         seq_len=seq_len,
         max_epochs=max_epochs,
@@ -217,25 +215,16 @@ def distill_cohort(
             module, tr.X[idx], tr.y[idx], None, strategy="scratch", **params
         )
     out.mkdir(parents=True, exist_ok=True)
-    student = fits["student"]  # fitted on arrays: the contract learns the channel
-    student.contract_ = replace(student.contract_, channels=(channel,))
-    onnx_path = to_onnx(student, out / "student.onnx")
-    if "student_alone" in fits:  # for comparisons on other nights
-        alone = fits["student_alone"]
-        alone.contract_ = replace(alone.contract_, channels=(channel,))
-        to_onnx(alone, out / "student_alone.onnx")
+    onnx_paths = {}  # student_alone.onnx too: for comparisons on other nights
+    for name, clf in fits.items():  # fitted on arrays: the contract learns the channel
+        clf.contract_ = replace(clf.contract_, channels=(channel,))
+        onnx_paths[name] = to_onnx(clf, out / f"{name}.onnx")
+    onnx_path = onnx_paths["student"]
     with open(out / "estimator.pkl", "wb") as f:
         pickle.dump(fits["student"], f)
     validation = {}
     if valid:
-        va = write_sequences(
-            data["out"] / "valid.npy",
-            [records[i] for i in valid],
-            by_name,
-            channel,
-            seq_len,
-            scaling,
-        )
+        va = sequences("valid", valid)
         preds = {name: clf.predict(va.X) for name, clf in fits.items()}
         members = {}
         if getattr(scorer, "members", None):

@@ -10,6 +10,22 @@ import sys
 
 from . import CommandError
 
+#: Options that ``distill_cohort`` takes under the same name.
+_SAME_NAMES = (
+    "nights_dir",
+    "out",
+    "teacher",
+    "channel",
+    "pattern",
+    "strategy",
+    "max_epochs",
+    "seq_len",
+    "batch_size",
+    "max_nights",
+    "n_jobs",
+    "strict",
+)
+
 
 def add_parser(subparsers):
     """Register the ``distill`` sub-command."""
@@ -72,21 +88,10 @@ def run(args):
     kwargs = {} if args.lstm_units is None else {"lstm_units": args.lstm_units}
     try:
         card = distill_cohort(
-            args.nights_dir,
-            args.out,
-            args.teacher,
-            args.channel,
-            pattern=args.pattern,
+            **{name: getattr(args, name) for name in _SAME_NAMES},
             hypnogram=args.scored,
             family=args.student,
             student_kwargs=kwargs,
-            strategy=args.strategy,
-            max_epochs=args.max_epochs,
-            seq_len=args.seq_len,
-            batch_size=args.batch_size,
-            max_nights=args.max_nights,
-            n_jobs=args.n_jobs,
-            strict=args.strict,
             baseline=not args.no_baseline,
             resume=not args.no_resume,
             random_state=args.seed,

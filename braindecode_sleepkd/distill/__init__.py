@@ -1,15 +1,8 @@
 """Distillation losses, alignment (Phi) and strategies."""
 
+from . import losses as _losses
 from .alignment import FeatureAlignment, build_alignment
-from .losses import (
-    DISTLoss,
-    DKDLoss,
-    FeatureMSELoss,
-    FitNetsHintLoss,
-    HardCELoss,
-    NSTLoss,
-    SoftKLLoss,
-)
+from .losses import *  # noqa: F403  (the losses: losses.__all__)
 from .recipes import RECIPES
 from .stage import DistillationStage, StageOutput
 from .strategies import base as _strategy_api
@@ -18,17 +11,11 @@ from .views import ConsistentViews
 
 __all__ = [
     *_strategy_api.__all__,
+    *_losses.__all__,
     "RECIPES",
     "ConsistentViews",
     "DistillationStage",
     "StageOutput",
-    "DISTLoss",
-    "DKDLoss",
     "FeatureAlignment",
-    "FeatureMSELoss",
-    "FitNetsHintLoss",
-    "HardCELoss",
-    "NSTLoss",
-    "SoftKLLoss",
     "build_alignment",
 ]

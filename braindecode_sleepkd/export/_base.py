@@ -7,6 +7,7 @@ import contextlib
 import copy
 import os
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -172,6 +173,48 @@ def _eval_copy(module):
 def _example(n_chans, n_times, batch, seq_len, seed=0):
     gen = torch.Generator().manual_seed(seed)
     return torch.randn(batch, seq_len, n_chans, n_times, generator=gen)
+
+
+@dataclass(frozen=True)
+class _Export:
+    """What an exporter works on: the file, the model copy and its two inputs.
+
+    ``example`` (batch 2, ``seq_len`` or 3 epochs) is the input the model is
+    exported with; ``check_input`` (batch 3 and, for a dynamic sequence axis,
+    5 epochs) is another shape, on which the exported file is compared with
+    torch.
+    """
+
+    path: Path
+    model: nn.Module
+    n_chans: int
+    n_times: int
+    dynamic: bool
+    example: torch.Tensor
+    check_input: torch.Tensor
+
+
+def _prepare_export(estimator_or_module, module, path, seq_len, n_chans, n_times):
+    """The :class:`_Export` of ``module``: input size, writable path, CPU copy.
+
+    ``seq_len=None`` makes the sequence axis dynamic; ``n_chans``/``n_times``
+    are the exporters' arguments (see :func:`_signal_shape`).
+    """
+    chans, times = _signal_shape(estimator_or_module, module, n_chans, n_times)
+    path = _prepare_path(path)
+    dynamic = seq_len is None
+    export_len = 3 if dynamic else int(seq_len)
+    return _Export(
+        path=path,
+        model=_eval_copy(module),
+        n_chans=chans,
+        n_times=times,
+        dynamic=dynamic,
+        example=_example(chans, times, batch=2, seq_len=export_len),
+        check_input=_example(
+            chans, times, batch=3, seq_len=5 if dynamic else export_len, seed=1
+        ),
+    )
 
 
 @contextlib.contextmanager

@@ -10,12 +10,9 @@ from ._base import (
     ONNX_ATOL,
     ExportError,
     _check_seq_len,
-    _eval_copy,
-    _example,
-    _prepare_path,
+    _prepare_export,
     _quiet,
     _require,
-    _signal_shape,
     check_opset,
     student_module,
 )
@@ -95,18 +92,14 @@ def to_onnx(
     onnx = _require("onnx", "export to ONNX")
     if check:
         _require("onnxruntime", "check the exported ONNX model")
-    chans, times = _signal_shape(estimator_or_module, module, n_chans, n_times)
-    path = _prepare_path(path)
-    dynamic = seq_len is None
-    export_len = 3 if dynamic else int(seq_len)
-    model = _eval_copy(module)
-    x = _example(chans, times, batch=2, seq_len=export_len)
+    job = _prepare_export(estimator_or_module, module, path, seq_len, n_chans, n_times)
+    path, dynamic = job.path, job.dynamic
     axes = {0: "batch", 1: "seq_len"} if dynamic else {0: "batch"}
     try:
         with _quiet():
             torch.onnx.export(
-                model,
-                (x,),
+                job.model,
+                (job.example,),
                 str(path),
                 dynamo=False,
                 opset_version=opset,
@@ -132,8 +125,8 @@ def to_onnx(
     meta = {
         "producer": "braindecode-sleepkd",
         "model": type(module).__name__,
-        "n_chans": str(chans),
-        "n_times": str(times),
+        "n_chans": str(job.n_chans),
+        "n_times": str(job.n_times),
         "seq_len": "dynamic" if dynamic else str(int(seq_len)),
     }
     for key in ("sfreq", "n_classes"):
@@ -150,10 +143,7 @@ def to_onnx(
         except Exception as err:
             path.unlink(missing_ok=True)
             raise ExportError(f"The exported ONNX file is invalid: {err}") from err
-        X = _example(
-            chans, times, batch=3, seq_len=5 if dynamic else export_len, seed=1
-        )
-        diff = check_onnx(path, X, module)
+        diff = check_onnx(path, job.check_input, module)
         if not diff <= atol:
             path.unlink(missing_ok=True)
             what = (

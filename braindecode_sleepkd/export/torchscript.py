@@ -8,11 +8,8 @@ import torch
 from ._base import (
     ExportError,
     _check_seq_len,
-    _eval_copy,
-    _example,
-    _prepare_path,
+    _prepare_export,
     _quiet,
-    _signal_shape,
     student_module,
 )
 
@@ -59,12 +56,8 @@ def to_torchscript(
         raise ValueError(f"method must be 'trace' or 'export', got {method!r}.")
     _check_seq_len(seq_len)
     module = student_module(estimator_or_module)
-    chans, times = _signal_shape(estimator_or_module, module, n_chans, n_times)
-    path = _prepare_path(path)
-    dynamic = seq_len is None
-    export_len = 3 if dynamic else int(seq_len)
-    model = _eval_copy(module)
-    x = _example(chans, times, batch=2, seq_len=export_len)
+    job = _prepare_export(estimator_or_module, module, path, seq_len, n_chans, n_times)
+    model, x, dynamic = job.model, job.example, job.dynamic
     try:
         with _quiet(), torch.no_grad():
             if method == "trace":
@@ -97,9 +90,7 @@ def to_torchscript(
             f"{type(module).__name__} failed: {type(err).__name__}: {first}{hint}"
         ) from err
     if check:
-        xc = _example(
-            chans, times, batch=3, seq_len=5 if dynamic else export_len, seed=1
-        )
+        xc = job.check_input
         with torch.no_grad():
             try:
                 got = run(xc)
@@ -116,7 +107,7 @@ def to_torchscript(
             )
     with _quiet():
         if method == "trace":
-            torch.jit.save(exported, str(path))
+            torch.jit.save(exported, str(job.path))
         else:
-            torch.export.save(exported, str(path))
-    return path
+            torch.export.save(exported, str(job.path))
+    return job.path

@@ -104,28 +104,29 @@ class DeepSleepNetEncoder(nn.Module):
         self.n_chans = n_chans
         self.sfreq = sfreq
         self.out_features = 2 * n_filters_2
-        self.small = _branch(
-            n_chans,
-            n_filters_1,
-            n_filters_2,
-            samples(small_kernel_s, sfreq / small_downsample),
-            samples(small_stride_s, sfreq / small_downsample),
-            small_pools,
-            small_deep_kernel,
-            n_deep,
+
+        def branch(kernel_s, stride_s, pools, deep_kernel, downsample):
+            rate = sfreq / downsample  # the branch's own rate after the avg-pool
+            return _branch(
+                n_chans,
+                n_filters_1,
+                n_filters_2,
+                samples(kernel_s, rate),
+                samples(stride_s, rate),
+                pools,
+                deep_kernel,
+                n_deep,
+                downsample,
+            )
+
+        self.small = branch(
+            small_kernel_s, small_stride_s, small_pools, small_deep_kernel,
             small_downsample,
-        )
-        self.large = _branch(
-            n_chans,
-            n_filters_1,
-            n_filters_2,
-            samples(large_kernel_s, sfreq / large_downsample),
-            samples(large_stride_s, sfreq / large_downsample),
-            large_pools,
-            large_deep_kernel,
-            n_deep,
+        )  # fmt: skip
+        self.large = branch(
+            large_kernel_s, large_stride_s, large_pools, large_deep_kernel,
             large_downsample,
-        )
+        )  # fmt: skip
 
     def forward(self, x):
         """Map ``(n, n_chans, n_times)`` to ``(n, 2 * n_filters_2)``."""

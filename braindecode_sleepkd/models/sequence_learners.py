@@ -11,7 +11,36 @@ import torch
 from torch import nn
 
 
-class BiLSTMLearner(nn.Module):
+class _RecurrentLearner(nn.Module):
+    """Batch-first recurrent layers over the epoch features, after input dropout.
+
+    What the recurrent learners share: ``in_features``, ``units``, the input
+    dropout ``drop``, the recurrent layers ``rnn`` (``rnn_cls``; dropout between
+    stacked layers only) and ``out_features`` (``units`` per direction).
+    """
+
+    def __init__(self, rnn_cls, in_features, units, n_layers, bidirectional, dropout):
+        super().__init__()
+        self.in_features = in_features
+        self.units = units
+        self.out_features = units * (2 if bidirectional else 1)
+        self.drop = nn.Dropout(dropout)
+        self.rnn = rnn_cls(
+            in_features,
+            units,
+            num_layers=n_layers,
+            batch_first=True,
+            bidirectional=bidirectional,
+            dropout=dropout if n_layers > 1 else 0.0,
+        )
+
+    def forward(self, x):
+        """Map ``(batch, seq_len, in_features)`` to ``(batch, seq_len, out)``."""
+        out, _ = self.rnn(self.drop(x))
+        return out
+
+
+class BiLSTMLearner(_RecurrentLearner):
     """Bidirectional LSTM with a linear residual shortcut, as in DeepSleepNet.
 
     Parameters
@@ -30,19 +59,7 @@ class BiLSTMLearner(nn.Module):
     """
 
     def __init__(self, in_features, units=128, n_layers=1, skip=True, dropout=0.0):
-        super().__init__()
-        self.in_features = in_features
-        self.units = units
-        self.out_features = 2 * units
-        self.drop = nn.Dropout(dropout)
-        self.rnn = nn.LSTM(
-            in_features,
-            units,
-            num_layers=n_layers,
-            batch_first=True,
-            bidirectional=True,
-            dropout=dropout if n_layers > 1 else 0.0,
-        )
+        super().__init__(nn.LSTM, in_features, units, n_layers, True, dropout)
         self.skip = nn.Linear(in_features, 2 * units) if skip else None
 
     def forward(self, x):
@@ -54,7 +71,7 @@ class BiLSTMLearner(nn.Module):
         return out
 
 
-class GRULearner(nn.Module):
+class GRULearner(_RecurrentLearner):
     """Bidirectional (or unidirectional) GRU over the sequence of epoch features.
 
     Parameters
@@ -74,24 +91,7 @@ class GRULearner(nn.Module):
     def __init__(
         self, in_features, units=128, n_layers=1, bidirectional=True, dropout=0.0
     ):
-        super().__init__()
-        self.in_features = in_features
-        self.units = units
-        self.out_features = units * (2 if bidirectional else 1)
-        self.drop = nn.Dropout(dropout)
-        self.rnn = nn.GRU(
-            in_features,
-            units,
-            num_layers=n_layers,
-            batch_first=True,
-            bidirectional=bidirectional,
-            dropout=dropout if n_layers > 1 else 0.0,
-        )
-
-    def forward(self, x):
-        """Map ``(batch, seq_len, in_features)`` to ``(batch, seq_len, out)``."""
-        out, _ = self.rnn(self.drop(x))
-        return out
+        super().__init__(nn.GRU, in_features, units, n_layers, bidirectional, dropout)
 
 
 def sinusoidal_positions(seq_len, d_model, device=None, dtype=None):
