@@ -152,16 +152,14 @@ def _perturb_bouts(labels, rng, spread=0.3):
     return np.repeat(labels[starts], new.astype(int))
 
 
-def _max_epochs(value):
+def _whole(name, value, extra=""):
+    """``value`` as an int >= 1, or a ValueError naming ``name``."""
     try:
         ok = float(value) == int(value) and int(value) >= 1
     except (TypeError, ValueError, OverflowError):
         ok = False
     if not ok:
-        raise ValueError(
-            f"max_epochs_per_recording must be a whole number >= 1 or None, "
-            f"got {value!r}."
-        )
+        raise ValueError(f"{name} must be a whole number >= 1{extra}, got {value!r}.")
     return int(value)
 
 
@@ -189,15 +187,7 @@ def _plans(n_recordings, max_epochs, seed, hypnogram_dir, crop_wake_mins):
     files = sorted(Path(folder).glob("SC4*-Hypnogram.edf"))
     if not files:
         raise FileNotFoundError(f"No SC4*-Hypnogram.edf files in {folder}")
-    try:
-        ok = float(n_recordings) == int(n_recordings) and int(n_recordings) >= 1
-    except (TypeError, ValueError, OverflowError):
-        ok = False
-    if not ok:
-        raise ValueError(
-            f"n_recordings must be a whole number >= 1, got {n_recordings!r}."
-        )
-    n_recordings = int(n_recordings)
+    n_recordings = _whole("n_recordings", n_recordings)
     root = np.random.SeedSequence(seed)
     n_subjects = (n_recordings + 1) // 2
     subj_rngs = [np.random.default_rng(s) for s in root.spawn(n_subjects + 1)]
@@ -255,7 +245,9 @@ crop_wake_mins
     if not np.isclose(n_times, EPOCH_S * sfreq):
         raise ValueError(f"30 s at {sfreq} Hz is not a whole number of samples")
     if max_epochs_per_recording is not None:
-        max_epochs_per_recording = _max_epochs(max_epochs_per_recording)
+        max_epochs_per_recording = _whole(
+            "max_epochs_per_recording", max_epochs_per_recording, " or None"
+        )
     plans, subjects = _plans(
         n_recordings, max_epochs_per_recording, seed, hypnogram_dir, crop_wake_mins
     )
