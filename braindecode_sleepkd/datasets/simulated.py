@@ -12,6 +12,7 @@ import numpy as np
 from ._windows import EPOCH_S, annotate_epochs, make_windows, raw_dataset
 from .hypnograms import read_sleep_edf_hypnogram
 from .paths import data_path
+from .sequences import _count
 from .units import RAW_UNIT, from_microvolts
 
 # Stage prototypes (W, N1, N2, N3, REM). Amplitudes: standard deviation in uV
@@ -152,17 +153,6 @@ def _perturb_bouts(labels, rng, spread=0.3):
     return np.repeat(labels[starts], new.astype(int))
 
 
-def _whole(name, value, extra=""):
-    """``value`` as an int >= 1, or a ValueError naming ``name``."""
-    try:
-        ok = float(value) == int(value) and int(value) >= 1
-    except (TypeError, ValueError, OverflowError):
-        ok = False
-    if not ok:
-        raise ValueError(f"{name} must be a whole number >= 1{extra}, got {value!r}.")
-    return int(value)
-
-
 def _check_not_only_wake(plans, max_epochs, crop_wake_mins):
     """Refuse a crop that keeps nothing but the wake before sleep onset."""
     first_sleep = [int(np.argmax(labels > 0)) for _, labels, _, _ in plans]
@@ -187,7 +177,7 @@ def _plans(n_recordings, max_epochs, seed, hypnogram_dir, crop_wake_mins):
     files = sorted(Path(folder).glob("SC4*-Hypnogram.edf"))
     if not files:
         raise FileNotFoundError(f"No SC4*-Hypnogram.edf files in {folder}")
-    n_recordings = _whole("n_recordings", n_recordings)
+    n_recordings = _count(n_recordings, "n_recordings")
     root = np.random.SeedSequence(seed)
     n_subjects = (n_recordings + 1) // 2
     subj_rngs = [np.random.default_rng(s) for s in root.spawn(n_subjects + 1)]
@@ -226,9 +216,22 @@ def iter_simulated_nights(
 
     Parameters
     ----------
-    n_recordings, max_epochs_per_recording, sfreq, seed, hypnogram_dir, \
-crop_wake_mins
-        As in :func:`simulate_sleep_eeg`.
+    n_recordings : int
+        Number of recordings (nights) to simulate, >= 1.
+    max_epochs_per_recording : int | None
+        Keep only the first epochs of each night (small test versions). It
+        must reach past the wake kept before sleep onset (``crop_wake_mins``,
+        60 epochs by default): a crop that leaves a night with only wake
+        raises and says the minimum.
+    sfreq : float
+        Sampling rate in Hz (30 s * sfreq must be whole).
+    seed : int
+        Seed; the same seed gives identical arrays.
+    hypnogram_dir : str | Path | None
+        Folder of the ``SC4*-Hypnogram.edf`` files; default
+        ``data_path("sleep-edf-hypnograms")``.
+    crop_wake_mins : float
+        Wake kept before and after the sleep period, in minutes.
 
     Yields
     ------
@@ -245,8 +248,8 @@ crop_wake_mins
     if not np.isclose(n_times, EPOCH_S * sfreq):
         raise ValueError(f"30 s at {sfreq} Hz is not a whole number of samples")
     if max_epochs_per_recording is not None:
-        max_epochs_per_recording = _whole(
-            "max_epochs_per_recording", max_epochs_per_recording, " or None"
+        max_epochs_per_recording = _count(
+            max_epochs_per_recording, "max_epochs_per_recording (or None)"
         )
     plans, subjects = _plans(
         n_recordings, max_epochs_per_recording, seed, hypnogram_dir, crop_wake_mins
@@ -269,13 +272,7 @@ crop_wake_mins
 
 
 def simulate_sleep_eeg(
-    n_recordings=39,
-    max_epochs_per_recording=None,
-    sfreq=100.0,
-    seed=0,
-    hypnogram_dir=None,
-    crop_wake_mins=30.0,
-    return_arrays=False,
+    n_recordings=39, max_epochs_per_recording=None, *, return_arrays=False, **options
 ):
     """Simulate single-channel sleep EEG that follows real hypnograms.
 
@@ -304,24 +301,13 @@ def simulate_sleep_eeg(
 
     Parameters
     ----------
-    n_recordings : int
-        Number of recordings (nights) to simulate, >= 1.
-    max_epochs_per_recording : int | None
-        Keep only the first epochs of each night (small test versions). It
-        must reach past the wake kept before sleep onset (``crop_wake_mins``,
-        60 epochs by default): a crop that leaves a night with only wake
-        raises and says the minimum.
-    sfreq : float
-        Sampling rate in Hz (30 s * sfreq must be whole).
-    seed : int
-        Seed; the same seed gives identical arrays.
-    hypnogram_dir : str | Path | None
-        Folder of the ``SC4*-Hypnogram.edf`` files; default
-        ``data_path("sleep-edf-hypnograms")``.
-    crop_wake_mins : float
-        Wake kept before and after the sleep period, in minutes.
+    n_recordings, max_epochs_per_recording : int, int | None
+        Nights, and the epochs kept of each (see :func:`iter_simulated_nights`).
     return_arrays : bool
         Return ``(X, y, groups)`` arrays instead of a windows dataset.
+    **options
+        ``sfreq`` (100 Hz), ``seed`` (0), ``hypnogram_dir``, ``crop_wake_mins``
+        (30): see :func:`iter_simulated_nights`.
 
     Returns
     -------
@@ -337,17 +323,10 @@ def simulate_sleep_eeg(
         microvolts (the models' input unit, as :func:`iter_simulated_nights`
         yields), y int64 ``(n_epochs,)``, groups (subject) ``(n_epochs,)``.
     """
-    nights = iter_simulated_nights(
-        n_recordings,
-        max_epochs_per_recording,
-        sfreq=sfreq,
-        seed=seed,
-        hypnogram_dir=hypnogram_dir,
-        crop_wake_mins=crop_wake_mins,
-    )
-    info = mne.create_info(["EEG"], sfreq, ch_types="eeg")
+    nights = iter_simulated_nights(n_recordings, max_epochs_per_recording, **options)
     records, dropped = [], 0
     for x, labels, desc in nights:
+        info = mne.create_info(["EEG"], x.shape[1] / EPOCH_S, ch_types="eeg")
         dropped += desc["n_dropped"]
         if not return_arrays:  # keep only the MNE copy (float64) in memory
             # the simulated microvolts -> MNE's volts (see .units)
