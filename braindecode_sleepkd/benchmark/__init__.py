@@ -10,7 +10,14 @@ subjects), :mod:`.rows` (fit these rows on these units, resumable),
 :mod:`.gap` (gap closure over split x seed units) and :mod:`.gap_subjects`
 (over held-out subjects), :mod:`.cost` (size and CPU speed, child
 processes), :mod:`.faults` (kill-and-resume harness), :mod:`.night` (staging
-a night from EDF), :mod:`.tables` (Markdown tables),
+a night from EDF, stride agreement on DREAMS), :mod:`.runtime` (the torch-free
+runtime timed as whole processes), :mod:`.speed` (size and speed of the
+presets), :mod:`.latency` (onnxruntime against torch), :mod:`.int8` (int8
+students against float), :mod:`.memory` (peak memory of data loading),
+:mod:`.overhead` (cost of a distillation epoch), :mod:`.guard` (cost of the
+baseline guard), :mod:`.variants` (SleepKD settings compared),
+:mod:`.recipe` (the default recipe from the gap benchmarks),
+:mod:`.tables` (Markdown tables),
 :mod:`.writer` (the one results writer: JSON, Markdown, figure), :mod:`.cli`
 (what the benchmark commands share), :mod:`.progress` (progress display and
 budget), :mod:`.runner` (the cross-validated run of ``sleepkd benchmark``),
