@@ -161,3 +161,31 @@ def test_speed_and_overhead_tables_format_rows():
                epochs=1, repeats=1, rows=rows,
                median_setup_s_cached_runs=0.5)  # fmt: skip
     assert "| a | 1.00 | 1.00 |" in overhead.report(res)
+
+
+@pytest.mark.parametrize("name", ["yasa_distill", "gssc_distill"])
+def test_external_reports_render_the_committed_json(name):
+    from braindecode_sleepkd.benchmark import external
+
+    res = json.loads((RESULTS / f"{name}.json").read_text())
+    md = getattr(external, f"{name.split('_')[0]}_report")(res)
+    assert md.startswith(f"# Distilling {name.split('_')[0].upper()}")
+    assert "## Paired differences in kappa" in md and "## Size and CPU speed" in md
+    labels = external.YASA_NAMES if name == "yasa_distill" else external.GSSC_NAMES
+    for row in res["per_subject_kappa"]:
+        assert f"| {labels[row]} |" in md
+
+
+def test_external_pairs_name_known_rows():
+    from braindecode_sleepkd.benchmark import external
+
+    assert external.GSSC_CONDITIONS[0] == "scratch"
+    assert external.GSSC_PAIRS[3:5] == [
+        ("sleepkd_gssc", "kd_gssc"),
+        ("sleepkd_gssc_authors", "kd_gssc"),
+    ]
+    for names, pairs in [
+        (external.YASA_NAMES, external.YASA_PAIRS),
+        (external.GSSC_NAMES, external.GSSC_PAIRS),
+    ]:
+        assert all(a in names and b in names for a, b in pairs)

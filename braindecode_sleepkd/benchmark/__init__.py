@@ -4,6 +4,7 @@ One concept per module: :mod:`.data` (loading, per-recording scaling),
 :mod:`.splits` (subject-wise folds, leave one subject out, held-out
 subjects), :mod:`.rows` (fit these rows on these units, resumable),
 :mod:`.loso` (leave-one-subject-out distillation from an external teacher),
+:mod:`.external` (its rows and reports for YASA and GSSC),
 :mod:`.windows` (sequence outputs back to windows), :mod:`.baselines`
 (majority class, band-power logistic regression), :mod:`.stats`
 (aggregation, paired comparisons against a reference row, gap closed),
