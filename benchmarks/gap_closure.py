@@ -131,17 +131,8 @@ def main(argv=None):
     path, results = out / f"{part}.json", read_results(out, part)
     meta = cli.add_command(results, cli.command_line(sys.argv[0], argv=argv))
     student_kw, role = STUDENTS[args.student]
-    with_kw = f" with {student_kw}" if student_kw else ""
-    meta.setdefault("settings", {})[args.student] = (
-        f"Simulated EEG at {args.sfreq:g} Hz, {args.epochs_per_recording} epochs per "
-        f"night, sequences of {SEQ_LEN} epochs; per split {args.test_subjects} test "
-        "subjects (2 nights each), 4 labelled subjects (8 nights), unlabelled nights "
-        "from the other subjects. Teacher: deepsleepnet teacher preset, "
-        f"{args.teacher_epochs} epochs on the labelled nights. Assistant: "
-        f"deepsleepnet {role} preset. Student: deepsleepnet student preset{with_kw}. "
-        f"{args.epochs} epochs per stage for every row (the student alone too), "
-        f"learning rate schedule {args.lr_schedule}; seeds {args.seeds}; "
-        f"{args.threads} CPU thread(s) per process."
+    meta.setdefault("settings", {})[args.student] = gap.setting(
+        args, student_kw, role, SEQ_LEN
     )
     run(args, results, path)
 

@@ -18,8 +18,7 @@ import sys
 import numpy as np
 
 from braindecode_sleepkd import SleepKDClassifier, preset
-from braindecode_sleepkd.benchmark import cli, loso
-from braindecode_sleepkd.benchmark.gap_subjects import subjects_report
+from braindecode_sleepkd.benchmark import cli, gap_subjects, loso
 from braindecode_sleepkd.benchmark.rows import fit_rows
 from braindecode_sleepkd.benchmark.splits import leave_one_subject_out
 from braindecode_sleepkd.benchmark.windows import window_proba
@@ -108,7 +107,7 @@ def run(args, results, path):
 
 def report(results, out, name):
     title = "Gap closure from YASA on the real DREAMS excerpts (LOSO)"
-    md, summary = subjects_report(results, title, ROWS, PAIRS)
+    md, summary = gap_subjects.subjects_report(results, title, ROWS, PAIRS)
     write_results(out, name, summary, md, json_name=f"{name}_summary")
     print(md)
 
@@ -125,14 +124,7 @@ def main(argv=None):
     if args.report:
         return report(results, args.out, args.name)
     meta = cli.add_command(results, cli.command_line(sys.argv[0], argv=argv))
-    meta["setting"] = (
-        "DREAMS Spindles excerpts (real EEG, expert hypnograms), one channel at "
-        f"100 Hz, 30-s AASM epochs; sequences of {args.seq_len}; student: "
-        f"deepsleepnet student preset with {args.student_lstm_units} LSTM units; deep "
-        f"assistant: deepsleepnet teacher preset; {args.max_epochs} epochs per stage "
-        f"for every row, batch {args.batch_size}, lr {args.lr}, schedule "
-        f"{args.lr_schedule}; {args.threads} CPU thread(s)."
-    )
+    meta["setting"] = gap_subjects.setting(args)
     cli.set_threads(args.threads)
     run(args, results, path)
     report(results, args.out, args.name)

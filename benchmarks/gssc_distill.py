@@ -2,7 +2,8 @@
 
 Leave-one-subject-out over the six DREAMS excerpts (``gssc_preprocess``). Rows:
 GSSC and YASA alone, the student alone, KD from GSSC, SleepKD GSSC -> assistant
--> student (paper weights, ``"authors"`` recipe); GSSC's outputs cached. Run::
+-> student (paper weights, ``"authors"`` recipe); GSSC's outputs cached
+(:mod:`braindecode_sleepkd.benchmark.external`). Run::
 
     nohup .venv/bin/python benchmarks/gssc_distill.py --seeds 0 1 2 \\
         --max-epochs 15 --out benchmarks/results > /tmp/gssc_distill.log &
@@ -16,41 +17,16 @@ import time
 import numpy as np
 import torch
 
-from braindecode_sleepkd.benchmark import cli, loso, tables
+from braindecode_sleepkd.benchmark import cli, loso
+from braindecode_sleepkd.benchmark import external as ext
 from braindecode_sleepkd.benchmark.cost import model_cost
 from braindecode_sleepkd.benchmark.stats import compare_pairs
 from braindecode_sleepkd.estimator import SleepKDClassifier
 from braindecode_sleepkd.models import preset
 from braindecode_sleepkd.teachers import GSSCTeacher, gssc_preprocess
 
-NAMES = {
-    "gssc_night": "GSSC alone, GRU over the whole excerpt",
-    "gssc_seq": "GSSC alone, sequences of seq_len epochs",
-    "yasa": "YASA alone (excerpts >= 100 Hz)",
-    "scratch": "student alone",
-    "kd_gssc": "student, KD from GSSC",
-    "sleepkd_gssc": "student, SleepKD GSSC -> assistant -> student (paper weights)",
-    "sleepkd_gssc_authors": "student, SleepKD chain, 'authors' recipe",
-}
-CONDITIONS, NAMES_ALONE = list(NAMES)[3:], list(NAMES)[:2]
-PAIRS = [(c, "scratch") for c in CONDITIONS[1:]] + [("gssc_seq", "scratch")]
-PAIRS[3:3] = [("sleepkd_gssc", "kd_gssc"), ("sleepkd_gssc_authors", "kd_gssc")]
+CONDITIONS, PAIRS = ext.GSSC_CONDITIONS, ext.GSSC_PAIRS
 SCORES = ("kappa", "accuracy", "macro_f1")
-HOW = (
-    "one EEG channel at 100 Hz, band-passed 0.3-30 Hz and z-scored (`gssc_preprocess`)"
-)
-REPORT = """## Goal: a student of <= 100 k parameters at >= 90% of GSSC's kappa (pooled)
-
-{ratios}
-
-## Size and CPU speed
-
-{cost}
-
-{yasa}Speed (`braindecode_sleepkd.benchmark.cost`): batches of 8 sequences of
-{seq_len} epochs (latency: one sequence), fastest of 3 repeats, loaded machine; an
-8-h night is 960 epochs of random input. Mean fit time per fold: {fits}.
-"""
 
 
 def parse_args(argv=None):
@@ -99,7 +75,7 @@ def run(args):
     if chain:
         cost["assistant"] = model_cost(chain[0].assistant_, args.seq_len)
     ratio = {
-        c: {ref: pooled[c]["kappa"] / pooled[ref]["kappa"] for ref in NAMES_ALONE}
+        c: {ref: pooled[c]["kappa"] / pooled[ref]["kappa"] for ref in ext.GSSC_ALONE}
         for c in args.conditions
         if c != "scratch"
     }
@@ -122,27 +98,5 @@ def run(args):
     )
 
 
-def to_markdown(res):
-    cfg, env = res["config"], res["environment"]
-    title = "Distilling GSSC into a tiny student (DREAMS excerpts, LOSO)"
-    training = f"Assistant: deepsleepnet '{cfg['assistant_role']}' preset; GSSC "
-    training += f"(gssc {env['gssc']}) is frozen, its outputs computed once."
-    ratios = "\n".join(
-        f"- {NAMES[c]}: {r['gssc_night']:.2f} of GSSC with the whole excerpt as "
-        f"context, {r['gssc_seq']:.2f} with seq_len-epoch context"
-        for c, r in res["kappa_ratio_to_gssc"].items()
-    )
-    yasa = res.get("yasa")
-    report = REPORT.format(
-        ratios=ratios,
-        cost="\n".join(tables.cost_table(res["cost"])),
-        yasa=f"YASA: {yasa['cpu_epochs_per_s']:.0f} epochs/s. " if yasa else "",
-        seq_len=cfg["seq_len"],
-        fits=", ".join(f"{c} {t:.0f} s" for c, t in res["fit_seconds"].items()),
-    )
-    md = tables.loso_report(res, title, NAMES, HOW, training, accuracy=True)
-    return "\n".join([*md, report])
-
-
 if __name__ == "__main__":
-    cli.main(parse_args(), "gssc_distill", run, to_markdown)
+    cli.main(parse_args(), "gssc_distill", run, ext.gssc_report)

@@ -3,7 +3,8 @@
 Leave-one-subject-out over the DREAMS excerpts at >= 100 Hz, one EEG channel at
 100 Hz. Rows: ``yasa`` alone, ``scratch`` (labels only), ``kd_yasa`` (KD from
 YASA), ``sleepkd_chain`` (YASA -> assistant -> student); paired kappa over held-out
-subjects and the share of the YASA-vs-scratch gap closed.
+subjects and the share of the YASA-vs-scratch gap closed
+(:mod:`braindecode_sleepkd.benchmark.external`).
 
 Run::
 
@@ -18,39 +19,15 @@ import time
 import numpy as np
 import torch
 
-from braindecode_sleepkd.benchmark import cli, loso, tables
+from braindecode_sleepkd.benchmark import cli, loso
+from braindecode_sleepkd.benchmark import external as ext
 from braindecode_sleepkd.benchmark.cost import throughput
 from braindecode_sleepkd.benchmark.stats import compare_pairs, gap_closed
 from braindecode_sleepkd.estimator import SleepKDClassifier
 from braindecode_sleepkd.metrics import n_parameters
 from braindecode_sleepkd.teachers.yasa import YASATeacher
 
-NAMES = {
-    "yasa": "YASA alone (pretrained, no training)",
-    "scratch": "student from scratch",
-    "kd_yasa": "student, KD from YASA",
-    "sleepkd_chain": "SleepKD chain YASA -> assistant -> student",
-}
-ROWS = list(NAMES)
-PAIRS = [(r, "scratch") for r in ("kd_yasa", "sleepkd_chain", "yasa")]
-PAIRS += [("sleepkd_chain", "kd_yasa")]
-REPORT = """## Gap closed (goal: >= 0.5): (row - scratch) / (YASA - scratch), kappa
-
-{gaps}
-
-## Size and CPU speed
-
-Student: {n_params:,} parameters, {cpu_epochs_per_s:.0f} epochs/s on CPU
-({torch_threads} torch threads, batches of 8). YASA: {yasa_cpu_epochs_per_s:.1f}
-epochs/s (features + LightGBM, numba compilation included). Mean fit time per
-fold: {fits}.
-
-## Limits
-
-Five usable subjects (the Wilcoxon p cannot go below 0.0625), few epochs and seeds.
-A fuller run: >= 5 seeds, 30-50 epochs with early stopping, lstm_units=64, seq_len
-20 (about 4-5 h here). YASA, like the students, sees the excerpts at 100 Hz.
-"""
+ROWS, PAIRS = list(ext.YASA_NAMES), ext.YASA_PAIRS
 
 
 def parse_args(argv=None):
@@ -114,30 +91,5 @@ def run(args):
     )
 
 
-def to_markdown(res):
-    cfg, st, env = res["config"], res["student"], res["environment"]
-    subjects = sorted(res["per_subject_kappa"]["yasa"], key=int)
-    title = "Distilling YASA into a small student (DREAMS excerpts, LOSO)"
-    gaps = "\n".join(
-        f"- {NAMES[c]}: {g['per_subject_mean']:.2f} (per-subject means), "
-        f"{g['pooled']:.2f} (pooled)"
-        for c, g in res["gap_closed"].items()
-    )
-    fits = ", ".join(f"{c} {t:.0f} s" for c, t in res["fit_seconds"].items())
-    training = tables.loso_training(cfg, env) + f" Student: {st['n_params']:,} "
-    training += f"parameters; assistant: {cfg['assistant']} assistant preset."
-    return "\n".join(
-        [
-            *tables.header(title, res["command"]),
-            tables.dreams_data(subjects, res["data"], "one EEG channel at 100 Hz"),
-            "",
-            training,
-            "",
-            *tables.loso_kappa(res, subjects, NAMES, ROWS, accuracy=False),
-            REPORT.format(gaps=gaps, fits=fits, **st),
-        ]
-    )
-
-
 if __name__ == "__main__":
-    cli.main(parse_args(), "yasa_distill", run, to_markdown, indent=2)
+    cli.main(parse_args(), "yasa_distill", run, ext.yasa_report, indent=2)

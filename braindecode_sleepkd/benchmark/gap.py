@@ -391,3 +391,32 @@ def merge_parts(parts):
                 merged["runs"].update(res["runs"])
                 merged.update({k: v for k, v in res.items() if k != "runs"})
     return results
+
+
+def setting(args, student_kw, role, seq_len):
+    """The setting sentence of a ``gap_closure.py`` part (``meta["settings"]``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``sfreq, epochs_per_recording, test_subjects, teacher_epochs, epochs,
+        lr_schedule, seeds, threads`` of the command.
+    student_kw : dict
+        Student preset parameters (empty: the preset).
+    role : str
+        Preset role of the deepsleepnet assistant.
+    seq_len : int
+        Epochs per sequence.
+    """
+    with_kw = f" with {student_kw}" if student_kw else ""
+    return (
+        f"Simulated EEG at {args.sfreq:g} Hz, {args.epochs_per_recording} epochs per "
+        f"night, sequences of {seq_len} epochs; per split {args.test_subjects} test "
+        "subjects (2 nights each), 4 labelled subjects (8 nights), unlabelled nights "
+        "from the other subjects. Teacher: deepsleepnet teacher preset, "
+        f"{args.teacher_epochs} epochs on the labelled nights. Assistant: "
+        f"deepsleepnet {role} preset. Student: deepsleepnet student preset{with_kw}. "
+        f"{args.epochs} epochs per stage for every row (the student alone too), "
+        f"learning rate schedule {args.lr_schedule}; seeds {args.seeds}; "
+        f"{args.threads} CPU thread(s) per process."
+    )

@@ -121,3 +121,22 @@ def subjects_report(results, title, rows, pairs, teacher="yasa", label="YASA"):
             cmp = paired_comparison(per_subject(a, metric), per_subject(b, metric))
             md.append(pair_line(f"{a} - {b}", cmp, "subjects > 0"))
     return "\n".join([*md, ""]), summary
+
+
+def setting(args):
+    """The setting sentence of ``gap_closure_dreams.py`` (``meta["setting"]``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``seq_len, student_lstm_units, max_epochs, batch_size, lr,
+        lr_schedule, threads`` of the command.
+    """
+    return (
+        "DREAMS Spindles excerpts (real EEG, expert hypnograms), one channel at "
+        f"100 Hz, 30-s AASM epochs; sequences of {args.seq_len}; student: "
+        f"deepsleepnet student preset with {args.student_lstm_units} LSTM units; deep "
+        f"assistant: deepsleepnet teacher preset; {args.max_epochs} epochs per stage "
+        f"for every row, batch {args.batch_size}, lr {args.lr}, schedule "
+        f"{args.lr_schedule}; {args.threads} CPU thread(s)."
+    )
