@@ -14,8 +14,6 @@ Run: ``.venv/bin/python benchmarks/int8_dreams.py`` (``--quick``: 2 folds,
 ``.json``).
 """
 
-import argparse
-import json
 import os
 import tempfile
 import time
@@ -23,21 +21,17 @@ from pathlib import Path
 
 import numpy as np
 
-from braindecode_sleepkd.benchmark import int8
+from braindecode_sleepkd.benchmark import cli, int8
 from braindecode_sleepkd.benchmark.writer import write_results
 
 SEQ_LEN = 10
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
-    parser.add_argument("--render-only", action="store_true")
+    parser = cli.quick_parser(__doc__, Path(__file__).parent / "results")
     args = parser.parse_args(argv)
     if args.render_only:
-        res = json.loads((args.out / "int8_dreams.json").read_text())
-        return (args.out / "int8_dreams.md").write_text(int8.report(res))
+        return cli.render(args.out, "int8_dreams", int8.report)
     import torch
 
     torch.set_num_threads(1)

@@ -16,14 +16,12 @@ Run: ``.venv/bin/python benchmarks/runtime_stage.py`` (``--quick``: 60 epochs,
 nothing written; ``--render-only``: rewrite the ``.md`` from the ``.json``).
 """
 
-import argparse
-import json
 import os
 import tempfile
 import time
 from pathlib import Path
 
-from braindecode_sleepkd.benchmark import runtime
+from braindecode_sleepkd.benchmark import cli, runtime
 from braindecode_sleepkd.benchmark.night import write_night
 from braindecode_sleepkd.benchmark.writer import write_results
 
@@ -31,14 +29,10 @@ SFREQ, SEQ_LEN = 100.0, 20
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
-    parser.add_argument("--render-only", action="store_true")
+    parser = cli.quick_parser(__doc__, Path(__file__).parent / "results")
     args = parser.parse_args(argv)
     if args.render_only:
-        res = json.loads((args.out / "runtime_stage.json").read_text())
-        return (args.out / "runtime_stage.md").write_text(runtime.report(res))
+        return cli.render(args.out, "runtime_stage", runtime.report)
     n_epochs, reps = (60, 1) if args.quick else (960, 3)
     with tempfile.TemporaryDirectory() as tmp:
         night = Path(tmp) / "night.edf"

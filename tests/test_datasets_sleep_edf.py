@@ -29,15 +29,16 @@ from braindecode_sleepkd.datasets.sleep_edf import sleep_edf_records
 HYP_DIR = data_path(must_exist=False) / "sleep-edf-hypnograms"
 SFREQ = 10.0  # low rate keeps the written PSG files small
 PAIRS = {(0, 1): "SC4001EC", (0, 2): "SC4002EC"}
-# R&K annotation -> AASM label, written out here as the oracle (not imported)
-ORACLE_MAP = {
-    "Sleep stage W": 0,
-    "Sleep stage 1": 1,
-    "Sleep stage 2": 2,
-    "Sleep stage 3": 3,
-    "Sleep stage 4": 3,
-    "Sleep stage R": 4,
-}
+# the oracle's rule, written here (not imported): "Sleep stage <R&K stage>" ->
+# AASM label, S3 and S4 -> N3; "Sleep stage ?" and "Movement time" unmapped
+AASM_OF_RK = {"W": 0, "1": 1, "2": 2, "3": 3, "4": 3, "R": 4}
+
+
+def _oracle_label(description):
+    stage = description.removeprefix("Sleep stage ")
+    return AASM_OF_RK.get(stage) if stage != description else None
+
+
 # channels of a real Sleep Cassette PSG file (EEG at 100 Hz there, 10 Hz here)
 OTHER_CHANNELS = ("EOG horizontal", "Resp oro-nasal", "EMG submental", "Temp rectal")
 
@@ -54,7 +55,8 @@ def _oracle(hyp_file, n_psg_epochs, crop_wake_mins=30):
     sleep = [k for k, d in per_epoch.items() if d[-1] in "1234R"]
     lo, hi = min(sleep) - 2 * crop_wake_mins, max(sleep) + 2 * crop_wake_mins
     keep = range(max(lo, 0), min(hi + 1, n_psg_epochs))
-    return [(k, ORACLE_MAP[per_epoch[k]]) for k in keep if per_epoch[k] in ORACLE_MAP]
+    labels = [(k, _oracle_label(per_epoch[k])) for k in keep]
+    return [(k, label) for k, label in labels if label is not None]
 
 
 def _write_psg(fname, n_epochs, code, channels=("EEG Fpz-Cz", "EEG Pz-Oz")):

@@ -65,6 +65,37 @@ def loso_parser(doc, subjects, seeds, max_epochs, threads=None, render_only=True
     return parser
 
 
+def quick_parser(doc, out):
+    """Options of a command with a quick mode: ``--quick --out --render-only``.
+
+    Parameters
+    ----------
+    doc : str
+        The script's docstring (its first line describes the command).
+    out : Path
+        Default results folder.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a small run")
+    parser.add_argument("--out", type=Path, default=out)
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="rewrite the .md from the .json in --out without running",
+    )
+    return parser
+
+
+def render(out, name, report):
+    """Rewrite ``<out>/<name>.md`` from ``<out>/<name>.json`` with ``report``."""
+    res = json.loads((Path(out) / f"{name}.json").read_text())
+    return (Path(out) / f"{name}.md").write_text(report(res))
+
+
 def command_line(script, prefix="python", argv=None):
     """The command that ran ``script``: ``prefix``, the script, its arguments quoted.
 

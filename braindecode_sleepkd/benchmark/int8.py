@@ -47,9 +47,9 @@ def fold(X, y, groups, held, epochs, tmp, seq_len=10, log=print):
     tmp : Path
         Where the ONNX files are written.
     seq_len : int
-        Sequence length of the student.
+        Sequence length of the student, float and int8 alike.
     log : callable
-        Called with every row.
+        Called with each model's row as it is measured.
 
     Returns
     -------
