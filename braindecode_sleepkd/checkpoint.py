@@ -46,7 +46,9 @@ def _hash_array(h, value, chunk=256):
     if isinstance(value, np.ndarray) or torch.is_tensor(value):
         arr = np.ascontiguousarray(np.asarray(value))
         h.update(f"{arr.dtype}{arr.shape}".encode())
-        h.update(arr.tobytes())
+        # the bytes through the buffer, not a copy (a memory-mapped X of many
+        # nights is read page by page, never held in memory)
+        h.update(arr.reshape(-1).view(np.uint8))
         return
     n = len(value)  # lazy datasets: hash item by item, in chunks
     h.update(f"lazy{n}".encode())
