@@ -72,6 +72,14 @@ def _evaluate(store, predictions, members):
     return out
 
 
+def _predict(clf, X, chunk=256):
+    """``clf.predict`` over ``X`` a chunk of sequences at a time, so that the
+    outputs of many validation nights are never all held at once."""
+    return np.concatenate(
+        [clf.predict(X[i : i + chunk]) for i in range(0, len(X), chunk)]
+    )
+
+
 def _onnx_speed(path, X):
     from sleepkd_runtime.model import OnnxStudent
 
@@ -225,7 +233,7 @@ def distill_cohort(
     validation = {}
     if valid:
         va = sequences("valid", valid)
-        preds = {name: clf.predict(va.X) for name, clf in fits.items()}
+        preds = {name: _predict(clf, va.X) for name, clf in fits.items()}
         members = {}
         if getattr(scorer, "members", None):
             for k, m in enumerate(scorer.members):
@@ -233,9 +241,7 @@ def distill_cohort(
                 n = va.y.size
                 members[f"teacher:{m.name}"] = p[:n].argmax(-1).reshape(va.y.shape)
         validation = _evaluate(va, preds, members)
-        speed_X = va.X
-    else:
-        speed_X = tr.X[: max(1, min(len(tr.X), 64))]
+    speed_X = (va if valid else tr).X[:64]  # a bounded sample of sequences
     n_scored = sum(bool((r["y"] != UNLABELLED).any()) for r in records)
     card = ModelCard(
         data=dict(
