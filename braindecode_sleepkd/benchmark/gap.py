@@ -194,7 +194,7 @@ def fit_record(d, n_unlabelled, assistant, seed, epochs, **params):
         d["teacher"],
         assistant,
         "deepsleepnet",
-        teacher_pretrained=True,
+        teacher_pretrained=d["teacher"] is not None,
         max_epochs=epochs,
         random_state=seed,
         **params,

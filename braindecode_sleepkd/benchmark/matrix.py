@@ -105,6 +105,10 @@ class Regime:
         """Whether the units are held-out subjects (DREAMS)."""
         return self.cohort.startswith("dreams")
 
+    def sfreq(self, cfg):
+        """Sampling rate: ``cfg.sfreq`` when simulated, DREAMS at 100 Hz."""
+        return 100.0 if self.loso else cfg.sfreq
+
 
 REGIMES = {
     "a_narrow": Regime("simulated", "own", "narrow"),
@@ -207,7 +211,7 @@ def load_cohort(regime, cfg):
     if regime.loso:
         from .loso import load
 
-        windows, _ = load(cfg.data, DREAMS_SUBJECTS[regime.cohort], cfg.sfreq)
+        windows, _ = load(cfg.data, DREAMS_SUBJECTS[regime.cohort], 100.0)
     else:
         from ..datasets import simulate_sleep_eeg
 
@@ -261,8 +265,8 @@ def split_data(regime, cfg, data, where, work):
         d["teacher"] = data["module"]
         d["t_pred"] = predict_stages(d["teacher"], d["Xte"], batch_size=64)
     else:
-        sig = dict(n_chans=X.shape[2], sfreq=cfg.sfreq)
-        tag = f"{cfg.teacher_epochs}ep_{cfg.sfreq:g}hz_{cfg.epochs_per_recording}"
+        sig = dict(n_chans=X.shape[2], sfreq=regime.sfreq(cfg))
+        tag = f"{cfg.teacher_epochs}ep_{sig['sfreq']:g}hz_{cfg.epochs_per_recording}"
         path = Path(work) / f"matrix_teacher_{regime.cohort}_{where}_{tag}.pt"
         module = preset("deepsleepnet", "teacher", **sig)
         d["teacher"] = gap.scratch_teacher(
@@ -324,7 +328,7 @@ def fit_regime(name, cfg, rows, runs, work, save=None, log=print):
             n_unl = 0 if row == "alone" else regime.unlabelled
             dd = {k: v for k, v in d.items() if row != "alone" or k not in ("pl",)}
             assistant = preset("deepsleepnet", role, n_chans=d["X"].shape[2],
-                               sfreq=cfg.sfreq)  # fmt: skip
+                               sfreq=regime.sfreq(cfg))  # fmt: skip
             params = dict(row_params(row, regime), **training_params(cfg, unit[1]))
             rec = gap.fit_record(dd, n_unl, assistant, unit[1], cfg.max_epochs,
                                  **params)  # fmt: skip
