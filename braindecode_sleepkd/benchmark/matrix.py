@@ -318,7 +318,7 @@ def fit_regime(name, cfg, rows, runs, work, save=None, log=print):
         return runs  # nothing to fit: not even the cohort is loaded
     data = load_cohort(regime, cfg)
     places = np.unique(data["subjects"]) if regime.loso else cfg.splits
-    student_kw, role = STUDENTS[regime.student]
+    role = STUDENTS[regime.student][1]
     for where in places:
         if done(where):
             continue
@@ -545,4 +545,7 @@ def report_lines(runs, regimes, rows):
                      + ", ".join(decision["loses_in"]) + ")"), "",
                   *[f"- {ROWS[r].label}: {why}" for r, why in
                     decision["rejected"].items()]]  # fmt: skip
+        if decision["loses_in"]:
+            lines += ["", "The choice's mean kappa is below the student alone's in: "
+                      + ", ".join(decision["loses_in"]) + "."]  # fmt: skip
     return lines, {**sums, "decision": decision}
