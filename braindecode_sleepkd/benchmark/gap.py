@@ -181,7 +181,8 @@ def fit_record(d, n_unlabelled, assistant, seed, epochs, **params):
         ``macro_f1, kappa, agreement`` (with the teacher on the test set),
         ``train_agreement, cost_per_item`` (the student stage's mean epoch time
         per training sequence), ``n_unlabelled_epochs, grad_share,
-        student_params``.
+        student_params`` and ``epochs`` (the student stage ran, early stopping
+        included).
     """
     from ..estimator import SleepKDClassifier
 
@@ -210,6 +211,7 @@ def fit_record(d, n_unlabelled, assistant, seed, epochs, **params):
         n_unlabelled_epochs=0 if Xu is None else int(Xu.shape[0] * d["seq_len"]),
         grad_share=stats["grad_share"],
         student_params=n_parameters(clf.module_),
+        epochs=len(clf.histories_["student"]),
     )
 
 

@@ -343,9 +343,11 @@ def fit_regime(name, cfg, rows, runs, work, save=None, log=print):
     return runs
 
 
-def _values(runs, name, row, metric):
-    """``{unit: score}`` of ``row`` in regime ``name``."""
+def _values(runs, name, row, field):
+    """``{unit: record[field]}`` of ``row`` in regime ``name`` (``field`` may be
+    a callable of the record)."""
     regime, out = REGIMES[name], {}
+    get = field if callable(field) else (lambda rec: rec.get(field))
     for key, rec in runs.items():
         parts = key.split("|")
         if parts[-1] != row:
@@ -354,7 +356,7 @@ def _values(runs, name, row, metric):
             continue
         if row != "alone" and parts[0] != name:
             continue
-        out[tuple(parts[-3:-1])] = rec[metric]
+        out[tuple(parts[-3:-1])] = get(rec)
     return out
 
 
@@ -374,7 +376,8 @@ def summarize(runs, regimes, rows, metric="kappa"):
     -------
     dict
         ``{regime: {row: {score, mean_diff, ci_low, ci_high, gap_closed,
-        n_units}}}``; ``alone`` has its score and teacher only.
+        n_units, epochs}}}`` (``epochs``: median epochs of the student
+        stage); ``alone`` and ``teacher`` have their score only.
     """
     out = {}
     for name in regimes:
@@ -383,9 +386,8 @@ def summarize(runs, regimes, rows, metric="kappa"):
             continue
         teacher = {}
         for row in rows:
-            for key, rec in runs.items():
-                if key.startswith(f"{name}|") and key.endswith(f"|{row}"):
-                    teacher[tuple(key.split("|")[-3:-1])] = rec["teacher"][metric]
+            if row != "alone":
+                teacher.update(_values(runs, name, row, lambda r: r["teacher"][metric]))
         res = {"alone": dict(score=float(np.mean(list(alone.values()))),
                              n_units=len(alone))}  # fmt: skip
         if teacher:
@@ -402,7 +404,9 @@ def summarize(runs, regimes, rows, metric="kappa"):
                 [vals[u] for u in common], [alone[u] for u in common],
                 [teacher[u] for u in common],
             )  # fmt: skip
+            epochs = [e for e in _values(runs, name, row, "epochs").values() if e]
             res[row] = dict(
+                epochs=float(np.median(epochs)) if epochs else float("nan"),
                 score=float(np.mean([vals[u] for u in common])),
                 mean_diff=cmp["mean_diff"], ci_low=cmp["ci_low"],
                 ci_high=cmp["ci_high"], gap_closed=closed, n_units=len(common),
@@ -521,12 +525,12 @@ def report_lines(runs, regimes, rows):
             [ROWS[r].label, _fmt(v["score"], sign=False),
              f"{_fmt(v['mean_diff'])} [{_fmt(v['ci_low'])}, {_fmt(v['ci_high'])}]",
              _fmt(v["gap_closed"], sign=False), _fmt(f1[r]["score"], sign=False),
-             _fmt(f1[r]["mean_diff"]), str(v["n_units"])]
+             _fmt(f1[r]["mean_diff"]), str(v["n_units"]), f"{v['epochs']:g}"]
             for r, v in res.items() if r in ROWS and r != "alone"
         ]  # fmt: skip
         head = ["row", "kappa", "- alone (paired 95% CI)", "gap closed",
-                "macro-F1", "F1 - alone", "units"]  # fmt: skip
-        lines += table(head, body, ["---"] + ["---:"] * 6)
+                "macro-F1", "F1 - alone", "units", "epochs (median)"]  # fmt: skip
+        lines += table(head, body, ["---"] + ["---:"] * 7)
     decision = None
     if sums["kappa"] and any(len(r) > 2 for r in sums["kappa"].values()):
         decision = decide(sums["kappa"])
