@@ -7,10 +7,12 @@ finished run is saved in ``<out>/<name>.json`` at once and a rerun skips it;
 the teachers' weights are kept in ``--work``. ``--report`` only re-renders
 ``<name>.md`` (per-regime tables, worst-case column, decision) from the JSON.
 
-Run::
+Run (in one process, or in parts side by side, then united)::
 
     nice python benchmarks/matrix.py --out benchmarks/results --work benchmarks/work
     python benchmarks/matrix.py --report --out benchmarks/results
+    # or: --regimes ... --name matrix_sim / matrix_dreams, then
+    python benchmarks/matrix.py --report --merge matrix_sim matrix_dreams
 """
 
 import argparse
@@ -83,12 +85,21 @@ def main(argv=None):
     add("--out", type=Path, default=Path("benchmarks/results"))
     add("--work", type=Path, default=Path("benchmarks/work"), help="teachers")
     add("--name", default="matrix")
+    add("--merge", nargs="+", metavar="NAME", help="with --report: unite these parts")
     args = parser.parse_args(argv)
     try:
         mx.check_names(args.regimes, mx.REGIMES, "regimes")
         mx.check_names(args.rows, mx.ROWS, "rows")
     except ValueError as err:
         parser.error(str(err))
+    if args.merge:
+        if not args.report:
+            parser.error("--merge goes with --report")
+        parts = [read_results(args.out, n) for n in args.merge]
+        missing = [n for n, p in zip(args.merge, parts) if not p]
+        if missing:
+            parser.error(f"no results for {missing} in {args.out}")
+        return report(args, mx.merge(parts))
     results = read_results(args.out, args.name)
     if args.report:
         if not results:

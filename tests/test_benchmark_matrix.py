@@ -122,5 +122,25 @@ def test_quick_run_resumes_without_refitting(tmp_path, monkeypatch):
     assert time.time() - t0 < first
     script.main(["--report", "--out", str(tmp_path)])
     assert len(fits) == 2
+    merged = ["--merge", "matrix", "--name", "merged", "--out", str(tmp_path)]
+    assert script.main(["--report", *merged])["runs"].keys() == keys
+    assert (tmp_path / "merged.md").exists()
     with pytest.raises(SystemExit):  # other sizes in the same file: refused
         script.main([*args[1:-2], "--work", str(tmp_path / "w2")])
+
+
+def test_merge_unites_parts_and_refuses_other_sizes():
+    meta = dict(config={"max_epochs": 40}, commands=["c1"], regimes=["a_narrow"])
+    one = {"meta": dict(meta, rows=["alone", "kd"]), "runs": {"k1": {"kappa": 0.1}}}
+    two = {
+        "meta": dict(meta, commands=["c2"], regimes=["c_dreams"], rows=["dist"]),
+        "runs": {"k2": {"kappa": 0.2}},
+    }
+    out = mx.merge([one, two])
+    assert out["runs"].keys() == {"k1", "k2"}
+    assert out["meta"]["regimes"] == ["a_narrow", "c_dreams"]
+    assert out["meta"]["rows"] == ["alone", "kd", "dist"]
+    assert out["meta"]["commands"] == ["c1", "c2"]
+    two["meta"]["config"] = {"max_epochs": 1}
+    with pytest.raises(ValueError, match="different sizes"):
+        mx.merge([one, two])

@@ -541,6 +541,15 @@ def report_lines(runs, regimes, rows):
         ]  # fmt: skip
         head = ["row", "worst case (kappa - alone)", "worst regime", "mean",
                 "significantly below alone in"]  # fmt: skip
+        names = list(sums["kappa"])
+        grid = [
+            [ROWS[r].label, *(_fmt(sums["kappa"][g].get(r, {}).get("mean_diff"))
+                              for g in names), _fmt(t["worst"])]
+            for r, t in decision["table"].items()
+        ]  # fmt: skip
+        lines += ["", "## Kappa - alone in every regime, and the worst case", "",
+                  *table(["row", *names, "worst"], grid,
+                         ["---"] + ["---:"] * (len(names) + 1))]  # fmt: skip
         lines += ["", "## Worst case over regimes (the decision)", "",
                   *table(head, body, ["---", "---:", "---", "---:", "---"]), "",
                   f"Choice: **{ROWS[decision['choice']].label}**"
@@ -553,3 +562,28 @@ def report_lines(runs, regimes, rows):
             lines += ["", "The choice's mean kappa is below the student alone's in: "
                       + ", ".join(decision["loses_in"]) + "."]  # fmt: skip
     return lines, {**sums, "decision": decision}
+
+
+def merge(parts):
+    """One results dict from the JSON of runs made in parallel (``--name``).
+
+    Parameters
+    ----------
+    parts : sequence of dict
+        Results of :mod:`benchmarks/matrix.py` runs with the same ``config``.
+
+    Returns
+    -------
+    dict
+        ``meta`` (commands, regimes and rows united) and ``runs``.
+    """
+    configs = [p.get("meta", {}).get("config") for p in parts]
+    if any(c != configs[0] for c in configs):
+        raise ValueError(f"the parts were run with different sizes: {configs}")
+    meta = {"commands": [], "config": configs[0], "regimes": [], "rows": []}
+    runs = {}
+    for part in parts:
+        for key in ("commands", "regimes", "rows"):
+            meta[key] = list(dict.fromkeys([*meta[key], *part["meta"].get(key, [])]))
+        runs.update(part.get("runs", {}))
+    return {"meta": meta, "runs": runs}
