@@ -18,6 +18,7 @@ students against float), :mod:`.memory` (peak memory of data loading),
 :mod:`.overhead` (cost of a distillation epoch), :mod:`.guard` (cost of the
 baseline guard), :mod:`.variants` (SleepKD settings compared),
 :mod:`.recipe` (the default recipe from the gap benchmarks),
+:mod:`.matrix` (the pre-registered evaluation matrix and its maximin rule),
 :mod:`.tables` (Markdown tables),
 :mod:`.writer` (the one results writer: JSON, Markdown, figure), :mod:`.cli`
 (what the benchmark commands share), :mod:`.progress` (progress display and

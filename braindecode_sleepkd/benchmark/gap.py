@@ -50,8 +50,9 @@ def labelled_split(X, y, subjects, recordings, seed, n_test, n_unlabelled):
     Returns
     -------
     dict
-        ``Xl, yl, Xte, yte``, ``unl_recs`` (recordings of the other subjects)
-        and ``sizes`` (epochs and subjects of the split, for the results).
+        ``Xl, yl, Xte, yte``, ``gl`` (the subject of every labelled
+        sequence), ``unl_recs`` (recordings of the other subjects) and
+        ``sizes`` (epochs and subjects of the split, for the results).
     """
     test_s, lab_s, unl_s = held_out_split(subjects, seed, n_test)
     test, lab = np.isin(subjects, test_s), np.isin(subjects, lab_s)
@@ -69,7 +70,13 @@ def labelled_split(X, y, subjects, recordings, seed, n_test, n_unlabelled):
         labelled_subjects=lab_s.tolist(),
     )
     return dict(
-        Xl=X[lab], yl=y[lab], Xte=X[test], yte=y[test], unl_recs=unl_recs, sizes=sizes
+        Xl=X[lab],
+        yl=y[lab],
+        gl=subjects[lab],
+        Xte=X[test],
+        yte=y[test],
+        unl_recs=unl_recs,
+        sizes=sizes,
     )
 
 
@@ -109,7 +116,7 @@ def units_report(results, title, students, rows, pairs):
     return "\n".join([*md, ""]), summary
 
 
-def scratch_teacher(path, module, X, y, seed, epochs, **params):
+def scratch_teacher(path, module, X, y, seed, epochs, groups=None, **params):
     """A teacher trained from scratch once and kept at ``path`` for later runs.
 
     Parameters
@@ -124,6 +131,8 @@ def scratch_teacher(path, module, X, y, seed, epochs, **params):
         ``torch.manual_seed`` and ``random_state`` of the fit.
     epochs : int
         Training epochs.
+    groups : np.ndarray | None
+        Subject of every sequence (``fit(groups=)``: validation by subject).
     **params
         More ``SleepKDClassifier`` settings.
     """
@@ -133,7 +142,7 @@ def scratch_teacher(path, module, X, y, seed, epochs, **params):
         torch.manual_seed(seed)
         kw = dict(max_epochs=epochs, random_state=seed, **params)
         clf = SleepKDClassifier(None, None, module, strategy="scratch", **kw)
-        return clf.fit(X, y).module_
+        return clf.fit(X, y, groups=groups).module_
 
     return cached_module(path, module, fit)
 
@@ -153,7 +162,10 @@ def fit_record(d, n_unlabelled, assistant, seed, epochs, **params):
     ----------
     d : dict
         :func:`labelled_split` data with ``X``, ``recordings``, the pretrained
-        ``teacher`` and its test stages ``t_pred``.
+        ``teacher`` and its test stages ``t_pred``. Optional: ``gl`` (passed
+        as ``fit(groups=)``), and for an external teacher (``teacher`` None)
+        its probabilities ``P`` of every sequence of ``X`` and ``pl`` of the
+        labelled ones (``fit(teacher_proba=)``).
     n_unlabelled : int
         Unlabelled nights added (the first of ``d["unl_recs"]``).
     assistant : torch.nn.Module
@@ -169,21 +181,25 @@ def fit_record(d, n_unlabelled, assistant, seed, epochs, **params):
         ``macro_f1, kappa, agreement`` (with the teacher on the test set),
         ``train_agreement, cost_per_item`` (the student stage's mean epoch time
         per training sequence), ``n_unlabelled_epochs, grad_share,
-        student_params``.
+        student_params`` and ``epochs`` (the student stage ran, early stopping
+        included).
     """
     from ..estimator import SleepKDClassifier
 
     unl = np.isin(d["recordings"], d["unl_recs"][:n_unlabelled])
     Xu = d["X"][unl] if n_unlabelled else None
+    proba = d.get("pl")
+    if proba is not None and Xu is not None:
+        proba = np.concatenate([proba, d["P"][unl]])
     clf = SleepKDClassifier(
         d["teacher"],
         assistant,
         "deepsleepnet",
-        teacher_pretrained=True,
+        teacher_pretrained=d["teacher"] is not None,
         max_epochs=epochs,
         random_state=seed,
         **params,
-    ).fit(d["Xl"], d["yl"], unlabelled=Xu)
+    ).fit(d["Xl"], d["yl"], groups=d.get("gl"), teacher_proba=proba, unlabelled=Xu)
     pred, stats = clf.predict(d["Xte"]), stage_stats(clf)
     n_items = len(d["Xl"]) + (0 if Xu is None else len(Xu))
     return dict(
@@ -195,6 +211,7 @@ def fit_record(d, n_unlabelled, assistant, seed, epochs, **params):
         n_unlabelled_epochs=0 if Xu is None else int(Xu.shape[0] * d["seq_len"]),
         grad_share=stats["grad_share"],
         student_params=n_parameters(clf.module_),
+        epochs=len(clf.histories_["student"]),
     )
 
 
