@@ -141,9 +141,8 @@ def test_dreams_text_and_edf_excerpts_export_to_edf(tmp_path):
         _check_round_trip(windows.datasets[0].raw, tmp_path, name)
 
 
+@needs_hypnograms
 def test_simulated_windows_export_to_edf(tmp_path):
-    if not HYP_DIR.is_dir():
-        pytest.skip("Sleep-EDF hypnograms not available")
     windows = _quiet(simulate_sleep_eeg, 2, 80, seed=3)
     assert (windows.description["unit"] == "V").all()
     for i, ds in enumerate(windows.datasets):
@@ -239,9 +238,8 @@ def test_sample_model_input_statistic_unchanged():
     np.testing.assert_array_equal(lazy[5][0], X[5])
 
 
+@needs_hypnograms
 def test_simulated_windows_give_the_simulated_arrays():
-    if not HYP_DIR.is_dir():
-        pytest.skip("Sleep-EDF hypnograms not available")
     windows = _quiet(simulate_sleep_eeg, 2, 80, seed=1)
     X_arr, _, _ = _quiet(simulate_sleep_eeg, 2, 80, seed=1, return_arrays=True)
     X, _, _ = make_sequences(windows, 1)
@@ -251,9 +249,8 @@ def test_simulated_windows_give_the_simulated_arrays():
     assert 5e-6 < raw.get_data().std() < 1e-4  # the raw: volts
 
 
+@needs_hypnograms
 def test_staging_reads_raw_and_windows_in_microvolts():
-    if not HYP_DIR.is_dir():
-        pytest.skip("Sleep-EDF hypnograms not available")
     windows = _quiet(simulate_sleep_eeg, 1, 80, seed=2)
     X, _, _ = make_sequences(windows, 1)
     from_windows, _, _ = read_epochs(windows, "EEG")
