@@ -50,7 +50,7 @@ def available(regimes):
 
 def report(args, results):
     """Write ``<name>.md`` and the summary and decision into ``<name>.json``."""
-    regimes = results.get("meta", {}).get("regimes", list(mx.REGIMES))
+    regimes = args.regimes or results.get("meta", {}).get("regimes", list(mx.REGIMES))
     rows = results.get("meta", {}).get("rows", list(mx.ROWS))
     lines, results["summary"] = mx.report_lines(results.get("runs", {}), regimes, rows)
     meta = results.get("meta", {})
@@ -74,7 +74,12 @@ def report(args, results):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add = parser.add_argument
-    add("--regimes", nargs="+", default=list(mx.REGIMES), help=f"{list(mx.REGIMES)}")
+    add(
+        "--regimes",
+        nargs="+",
+        default=None,
+        help=f"{list(mx.REGIMES)} (default: all; with --report: those run)",
+    )
     add("--rows", nargs="+", default=list(mx.ROWS), help=f"{list(mx.ROWS)}")
     add("--seeds", type=int, nargs="+", default=None, help="default 0 1 2 3 4")
     add("--splits", type=int, nargs="+", default=None, help="default 0 1")
@@ -88,7 +93,7 @@ def main(argv=None):
     add("--merge", nargs="+", metavar="NAME", help="with --report: unite these parts")
     args = parser.parse_args(argv)
     try:
-        mx.check_names(args.regimes, mx.REGIMES, "regimes")
+        mx.check_names(args.regimes or [], mx.REGIMES, "regimes")
         mx.check_names(args.rows, mx.ROWS, "rows")
     except ValueError as err:
         parser.error(str(err))
@@ -127,7 +132,7 @@ def main(argv=None):
         print(f"{key}: kappa {rec['kappa']:+.3f} ({rec['seconds']:.0f} s) "
               f"[{time.time() - t0:.0f} s]", flush=True)  # fmt: skip
 
-    for name in available(args.regimes):
+    for name in available(args.regimes or list(mx.REGIMES)):
         mx.fit_regime(
             name, cfg, args.rows, runs, args.work, log=log,
             save=lambda runs: path.write_text(json.dumps(results, indent=1)),

@@ -144,3 +144,23 @@ def test_merge_unites_parts_and_refuses_other_sizes():
     two["meta"]["config"] = {"max_epochs": 1}
     with pytest.raises(ValueError, match="different sizes"):
         mx.merge([one, two])
+
+
+def test_report_leaves_out_a_regime_whose_only_records_are_the_shared_alone():
+    # a_narrow and b_narrow_8 share the student alone; only a_narrow ran a row
+    runs = {}
+    for seed, (alone, kd) in enumerate([(0.50, 0.55), (0.52, 0.56), (0.48, 0.55)]):
+        teacher = {"kappa": 0.6, "macro_f1": 0.6}
+        unit = (0, seed)
+        runs[mx.run_key("a_narrow", mx.REGIMES["a_narrow"], unit, "alone")] = dict(
+            kappa=alone, macro_f1=alone, epochs=10
+        )
+        runs[mx.run_key("a_narrow", mx.REGIMES["a_narrow"], unit, "kd")] = dict(
+            kappa=kd, macro_f1=kd, epochs=12, teacher=teacher
+        )
+    lines, summary = mx.report_lines(runs, ["a_narrow", "b_narrow_8"], ["kd"])
+    assert list(summary["kappa"]) == ["a_narrow"]
+    assert "Not run (no distillation record): b_narrow_8." in lines
+    decision = summary["decision"]
+    assert decision["choice"] == "kd" and decision["qualified"]
+    assert decision["table"]["kd"]["worst"] == pytest.approx(0.16 / 3)

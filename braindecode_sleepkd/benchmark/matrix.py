@@ -368,7 +368,9 @@ def summarize(runs, regimes, rows, metric="kappa"):
     runs : dict
         Records by :func:`run_key`.
     regimes, rows : sequence of str
-        What to summarize (a row with no record in a regime is left out).
+        What to summarize (a row with no record in a regime is left out; a
+        regime with no distillation record is not run and left out, even
+        where its student alone, shared with another regime, is measured).
     metric : str
         ``"kappa"`` or ``"macro_f1"``.
 
@@ -411,7 +413,8 @@ def summarize(runs, regimes, rows, metric="kappa"):
                 mean_diff=cmp["mean_diff"], ci_low=cmp["ci_low"],
                 ci_high=cmp["ci_high"], gap_closed=closed, n_units=len(common),
             )  # fmt: skip
-        out[name] = res
+        if any(r not in ("alone", "teacher") for r in res):
+            out[name] = res
     return out
 
 
@@ -513,7 +516,9 @@ def report_lines(runs, regimes, rows):
     from .tables import table
 
     sums = {m: summarize(runs, regimes, rows, m) for m in METRICS}
-    lines = []
+    not_run = [g for g in regimes if g not in sums["kappa"]]
+    lines = ["", "Not run (no distillation record): " + ", ".join(not_run) + "."
+             ] if not_run else []  # fmt: skip
     for name, res in sums["kappa"].items():
         f1, alone = sums["macro_f1"][name], res["alone"]
         teacher = res.get("teacher", {}).get("score", np.nan)
