@@ -27,6 +27,7 @@ __all__ = [
     "Contract",
     "ContractError",
     "apply_contract",
+    "check_contract",
     "contract_of",
     "fit_contract",
     "windows_channels",
@@ -121,13 +122,15 @@ def contract_of(obj):
     return getattr(obj, "contract_", None)
 
 
-def apply_contract(contract, X, windows=None, sfreq=None):
+def apply_contract(contract, X, windows=None, sfreq=None, *, check=True):
     """Check prediction inputs against the contract and apply its scaling.
 
     Parameters
     ----------
     contract : Contract | None
     X : np.ndarray, shape (n_seq, seq_len, n_chans, n_times)
+        Scaled per epoch, so a chunk of sequences gives the same numbers as
+        the whole.
     windows : braindecode windows | None
         The windows ``X`` was cut from (by
         :func:`~braindecode_sleepkd.datasets.make_sequences`, so in
@@ -135,6 +138,9 @@ def apply_contract(contract, X, windows=None, sfreq=None):
         arrays in another unit, convert ``X`` to it.
     sfreq : float | None
         The windows' sampling rate.
+    check : bool
+        Check the windows with :func:`check_contract` (False: a caller that
+        applies the contract chunk by chunk has checked them once).
 
     Raises
     ------
@@ -143,22 +149,8 @@ def apply_contract(contract, X, windows=None, sfreq=None):
     """
     if contract is None:
         return X
-    names = windows_channels(windows) if windows is not None else None
-    if names and contract.channels and tuple(names) != tuple(contract.channels):
-        # montages name one derivation differently (DREAMS: CZ-A1 / C3-A1):
-        # say so, but let the user decide
-        warnings.warn(
-            f"The model was trained on channels {list(contract.channels)} but "
-            f"these windows have {list(names)}; check that they are the same "
-            "derivations in the same order.",
-            UserWarning,
-            stacklevel=3,
-        )
-    if sfreq is not None and not np.isclose(sfreq, contract.sfreq):
-        raise ContractError(
-            f"The model was trained at {contract.sfreq:g} Hz but these windows "
-            f"are sampled at {sfreq:g} Hz; resample them first."
-        )
+    if check:
+        check_contract(contract, windows, sfreq, stacklevel=4)
     from .datasets.units import MODEL_UNIT  # windows: torch is loaded already
 
     if windows is not None and contract.unit != MODEL_UNIT:
@@ -170,3 +162,41 @@ def apply_contract(contract, X, windows=None, sfreq=None):
     if contract.scaling == "none":
         return X
     return scale_epochs(X, contract.scaling)
+
+
+def check_contract(contract, windows=None, sfreq=None, stacklevel=3):
+    """Warn about other channel names, refuse another sampling rate.
+
+    Parameters
+    ----------
+    contract : Contract | None
+    windows : braindecode windows | None
+        The windows the inputs were cut from.
+    sfreq : float | None
+        Their sampling rate.
+    stacklevel : int
+        Of the channel warning (3: the caller of the caller).
+
+    Raises
+    ------
+    ContractError
+        Windows at another rate than the model's.
+    """
+    if contract is None:
+        return
+    names = windows_channels(windows) if windows is not None else None
+    if names and contract.channels and tuple(names) != tuple(contract.channels):
+        # montages name one derivation differently (DREAMS: CZ-A1 / C3-A1):
+        # say so, but let the user decide
+        warnings.warn(
+            f"The model was trained on channels {list(contract.channels)} but "
+            f"these windows have {list(names)}; check that they are the same "
+            "derivations in the same order.",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+    if sfreq is not None and not np.isclose(sfreq, contract.sfreq):
+        raise ContractError(
+            f"The model was trained at {contract.sfreq:g} Hz but these windows "
+            f"are sampled at {sfreq:g} Hz; resample them first."
+        )

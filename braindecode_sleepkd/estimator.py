@@ -11,7 +11,7 @@ from torch import nn
 from .callbacks import lr_scheduler, stage_callbacks
 from .checkpoint import StageStore, data_fingerprint, describe_params
 from .constants import ROLES, UNLABELLED
-from .contract import apply_contract
+from .contract import apply_contract, check_contract
 from .distill.diagnostics import hard_targets, record_gradient_shares
 from .distill.losses import HardCELoss
 from .distill.recipes import recipe_settings
@@ -24,6 +24,8 @@ from .training import run_stage, seed_stage
 
 #: Parameters that can change on a fitted estimator without unfitting it.
 _KEEPS_FIT = ("verbose", "batch_size", "checkpoint_dir", "cache_max_gb", "device")
+#: Sequences scaled (and predicted) at a time by ``predict_proba``.
+PREDICT_CHUNK = 256
 
 
 class SleepKDClassifier(NeuralNetClassifier):
@@ -510,12 +512,19 @@ class SleepKDClassifier(NeuralNetClassifier):
         X, _, _, sfreq = as_sequences(
             X, None, self.seq_len, self.seq_stride, return_sfreq=True
         )
-        X = apply_contract(getattr(self, "contract_", None), X, windows, sfreq)
+        contract = getattr(self, "contract_", None)
+        check_contract(contract, windows, sfreq)
         self.module_.eval()
-        probas = [
-            torch.softmax(logits, dim=-1).cpu().numpy()
-            for logits in self.forward_iter(X, training=False)
-        ]
+        probas = []
+        for start in range(0, len(X), PREDICT_CHUNK):
+            # scaled a chunk at a time: a large X (memory-mapped nights) is
+            # never copied whole
+            part = X[start : start + PREDICT_CHUNK]
+            part = apply_contract(contract, part, windows, sfreq, check=False)
+            probas += [
+                torch.softmax(logits, dim=-1).cpu().numpy()
+                for logits in self.forward_iter(part, training=False)
+            ]
         return np.concatenate(probas, axis=0)
 
     def predict(self, X):

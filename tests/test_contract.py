@@ -250,3 +250,43 @@ def test_runtime_stages_without_torch(fitted, data, tmp_path):
         tmp_path / "rt" / "night_hypnogram.csv", delimiter=",", names=True, dtype=None
     )
     np.testing.assert_array_equal(table["label"], fitted.predict(X).reshape(-1))
+
+
+def test_predict_proba_scales_a_chunk_at_a_time_with_the_same_numbers(
+    data, monkeypatch
+):
+    from braindecode_sleepkd import contract as contract_module
+    from braindecode_sleepkd import estimator
+
+    X, y = data
+    clf = _clf().fit(EpochScaler().transform(X), y)  # contract: robust scaling
+    whole = clf.predict_proba(X)
+    sizes = []
+    scale = contract_module.scale_epochs
+
+    def spy(part, method):
+        sizes.append(len(part))
+        return scale(part, method)
+
+    monkeypatch.setattr(contract_module, "scale_epochs", spy)
+    monkeypatch.setattr(estimator, "PREDICT_CHUNK", 5)
+    chunked = clf.predict_proba(X)
+    assert sizes == [5, 5, 5, 5, 4]  # 24 sequences: never all of X at once
+    np.testing.assert_allclose(chunked, whole, atol=1e-6)
+    assert chunked.shape == (N_SEQ, SEQ_LEN, 5)
+
+
+def test_a_channel_mismatch_warns_once_however_many_chunks(data, monkeypatch):
+    from braindecode_sleepkd import estimator
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = _clf().fit(_windows("C4-M1", data))
+        other = _windows("Fpz-Cz", data)
+    monkeypatch.setattr(estimator, "PREDICT_CHUNK", 5)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.predict_proba(other)
+    channel = [w for w in caught if "derivations" in str(w.message)]
+    assert len(channel) == 1
+    assert channel[0].filename == __file__  # points at the caller's line
