@@ -200,24 +200,27 @@ def test_recipes_fill_in_only_what_is_left_at_none():
     clf.initialize()
     assert clf.strategy_.weights()["soft"] == 0.5
     assert clf.strategy_.align == "student_to_teacher"
-    default = _clf()
-    default.initialize()
-    assert default.recipe == "function_matching"
-    assert default.strategy_.weights() == {
+    fm = _clf(recipe="function_matching")
+    fm.initialize()
+    assert fm.strategy_.weights() == {
         "epoch": 0.1,
         "seq": 0.1,
         "soft": 1.0,
         "hard": 0,
     }
-    assert default.strategy_.align == "pool"
-    paper = _clf(recipe="paper")
-    paper.initialize()
-    assert paper.strategy_.weights() == {
+    assert fm.strategy_.align == "pool"
+    # the default (the evaluation matrix's maximin choice) is the paper's
+    default = _clf()
+    default.initialize()
+    assert default.recipe == "paper"
+    assert default.strategy_.weights() == {
         "epoch": 0.3,
         "seq": 0.2,
         "soft": 0.4,
         "hard": 0.1,
     }
+    assert default.strategy_.align == "student_to_teacher"
+    assert default.strategy_.normalize_features
     assert set(RECIPES) == {"paper", "authors", "function_matching"}
 
 

@@ -48,9 +48,10 @@ def test_fit_predict_shapes_and_stages(fitted, data):
 def test_total_loss_is_sum_of_logged_weighted_terms(fitted):
     hist = fitted.histories_["student"]
     for batch in hist[-1, "batches"]:
-        # the default recipe (function_matching) has no hard term
-        assert not {"train_loss_hard"} & set(batch)
-        total = sum(batch[f"train_loss_{k}"] for k in ("epoch", "seq", "soft"))
+        # the default recipe (paper) has all four terms
+        terms = ("epoch", "seq", "soft", "hard")
+        assert {f"train_loss_{k}" for k in terms} <= set(batch)
+        total = sum(batch[f"train_loss_{k}"] for k in terms)
         assert batch["train_loss"] == pytest.approx(total, rel=1e-5)
     # epoch values: batch-size-weighted means, by skorch's PassthroughScoring
     sizes = [b["train_batch_size"] for b in hist[-1, "batches"]]

@@ -350,11 +350,11 @@ def test_estimator_distils_gssc_at_every_level(teacher, two_excerpts):
 
 
 @needs_gssc
-def test_default_recipe_pools_onto_gssc_flat_epoch_embedding(teacher, two_excerpts):
+def test_function_matching_pools_onto_gssc_flat_epoch_embedding(teacher, two_excerpts):
     # GSSC's epoch embedding is (batch, seq, 512) without a time axis, the
     # small models' (batch, seq, width, steps): the max-pool alignment of the
-    # default recipe averages the learner's steps away, no parameters
-    clf = _clf(teacher).fit(two_excerpts)
+    # raw-feature recipes average the learner's steps away, no parameters
+    clf = _clf(teacher, recipe="function_matching").fit(two_excerpts)
     assert clf.recipe == "function_matching" and clf.strategy_.align == "pool"
     assert len(clf.alignments_["assistant"]) == 0
     row = clf.histories_["assistant"][-1]

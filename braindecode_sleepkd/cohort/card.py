@@ -72,7 +72,8 @@ class ModelCard:
             f"- {s.get('preset')}: {s.get('n_parameters')} parameters, "
             f"{s.get('size_mb', 0):.3f} MB as ONNX, "
             f"{s.get('epochs_per_s', 0):.0f} epochs/s (onnxruntime, this machine)",
-            f"- strategy {s.get('strategy')}, {s.get('max_epochs')} epochs, "
+            f"- strategy {s.get('strategy')} (recipe {s.get('recipe')}), "
+            f"{s.get('max_epochs')} epochs, "
             f"seq_len {s.get('seq_len')}, scaling {s.get('scaling')}",
             "",
             "## Validation",
