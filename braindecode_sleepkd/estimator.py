@@ -57,7 +57,7 @@ class SleepKDClassifier(NeuralNetClassifier):
         :data:`~braindecode_sleepkd.distill.recipes.RECIPES` for each one's source.
         The default is the maximin choice of the pre-registered evaluation
         matrix (``benchmarks/results/matrix.md``): the only row never below the
-        student alone in the regimes run.
+        student alone on average in the regimes run in full.
     alpha_epoch, beta_seq, gamma_soft, delta_hard : float | None, default=None
         Weights of the epoch-feature, sequence-feature, soft (KL) and hard (CE)
         terms (None: the recipe's; the paper's are 0.3, 0.2, 0.4, 0.1).
