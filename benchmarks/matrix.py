@@ -110,6 +110,7 @@ def main(argv=None):
         if not results:
             parser.error(f"no {args.out / args.name}.json to report from")
         return report(args, results)
+    args.regimes = args.regimes or list(mx.REGIMES)  # a fitting run: all by default
     cfg = mx.Config(**(QUICK if args.quick else {}), data=args.data)
     cfg.seeds = tuple(args.seeds) if args.seeds else cfg.seeds
     cfg.splits = tuple(args.splits) if args.splits else cfg.splits
@@ -132,7 +133,7 @@ def main(argv=None):
         print(f"{key}: kappa {rec['kappa']:+.3f} ({rec['seconds']:.0f} s) "
               f"[{time.time() - t0:.0f} s]", flush=True)  # fmt: skip
 
-    for name in available(args.regimes or list(mx.REGIMES)):
+    for name in available(args.regimes):
         mx.fit_regime(
             name, cfg, args.rows, runs, args.work, log=log,
             save=lambda runs: path.write_text(json.dumps(results, indent=1)),
