@@ -88,6 +88,7 @@ clf = SleepKDClassifier(
     teacher,
     "deepsleepnet",  # the assistant preset: 252 k parameters
     "deepsleepnet",
+    strategy="sleepkd",  # through the assistant (the default, KD, skips it)
     teacher_pretrained=True,
     student__lstm_units=32,
     **sample_fit_params(seq_len, 1 if QUICK else 15, batch_size=4, lr=1e-3),

@@ -15,7 +15,7 @@ def _kwargs():
     # function_matching: consistent views and live guides, the longest path
     return tiny_params(
         assistant=TinySleepNet, student__units=4, max_epochs=2, batch_size=8,
-        recipe="function_matching",
+        strategy="sleepkd", recipe="function_matching",
     )  # fmt: skip
 
 

@@ -16,7 +16,9 @@ from braindecode_sleepkd.splits import subject_valid_split
 
 
 def _clf(**kw):
-    params = dict(max_epochs=2, batch_size=8, verbose=0, random_state=0)
+    params = dict(
+        strategy="sleepkd", max_epochs=2, batch_size=8, verbose=0, random_state=0
+    )
     params.update(kw)
     return SleepKDClassifier(TinySleepNet, None, TinySleepNet, **params)
 

@@ -15,7 +15,14 @@ BIG = dict(teacher__width=16, teacher__units=16, assistant__width=12)
 
 
 def make_clf(**kw):
-    params = dict(max_epochs=2, random_state=0, verbose=0, batch_size=16, **BIG)
+    params = dict(
+        strategy="sleepkd",
+        max_epochs=2,
+        random_state=0,
+        verbose=0,
+        batch_size=16,
+        **BIG,
+    )
     params.update(kw)
     return SleepKDClassifier(TinySleepNet, TinySleepNet, TinySleepNet, **params)
 
@@ -248,11 +255,27 @@ def test_unknown_strategy_lists_valid_ones(data):
         make_clf(strategy="nope").fit(X, y)
 
 
+@pytest.mark.parametrize("strategy", ["sleepkd", "kd"])
 @pytest.mark.parametrize("value", [-0.1, float("nan")])
-def test_bad_loss_weight(value, data):
+def test_bad_loss_weight(value, strategy, data):
     X, y, _ = data
+    # also where the strategy has no such term (KD has no epoch term)
     with pytest.raises(ValueError, match="alpha_epoch must be a number >= 0"):
-        make_clf(alpha_epoch=value).fit(X, y)
+        make_clf(alpha_epoch=value, strategy=strategy).fit(X, y)
+
+
+def test_default_is_the_matrix_choice_kd_with_paper_weights(data):
+    """The evaluation matrix's maximin row: KD, paper weights, no assistant stage."""
+    X, y, _ = data
+    clf = SleepKDClassifier(
+        TinySleepNet, TinySleepNet, TinySleepNet, max_epochs=1, random_state=0,
+        verbose=0, batch_size=16,
+    ).fit(X, y)  # fmt: skip
+    assert (clf.strategy, clf.recipe) == ("kd", "paper")
+    assert [s.split(":")[0] for s in clf.stages_] == ["teacher", "student"]
+    assert "assistant" not in clf.histories_  # built by initialize, never trained
+    assert clf.strategy_.weights() == {"soft": 0.4, "hard": 0.1}
+    assert {"train_loss_soft", "train_loss_hard"} <= set(clf.history[-1])
 
 
 def test_pretrained_flag_needs_instance(data):
@@ -415,6 +438,7 @@ def test_precomputed_teacher_probabilities(data):
         None,
         TinySleepNet,
         TinySleepNet,
+        strategy="sleepkd",
         max_epochs=2,
         random_state=0,
         verbose=0,

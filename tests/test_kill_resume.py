@@ -32,8 +32,9 @@ SCRIPT = textwrap.dedent(
     X, y, _ = make_data()
     callbacks = [Hang()] if sys.argv[3] == "hang" else []
     clf = SleepKDClassifier(TinySleepNet, TinySleepNet, TinySleepNet, max_epochs=4,
-                            random_state=0, verbose=0, checkpoint_dir=sys.argv[1],
-                            callbacks=callbacks, **ROUTED)
+                            strategy="sleepkd", random_state=0, verbose=0,
+                            checkpoint_dir=sys.argv[1], callbacks=callbacks,
+                            **ROUTED)
     clf.fit(X, y)
     print("STAGES", clf.stages_)
     import numpy as np
@@ -102,6 +103,7 @@ def test_sigkill_during_student_stage_then_resume(tmp_path):
             TinySleepNet,
             TinySleepNet,
             TinySleepNet,
+            strategy="sleepkd",
             max_epochs=4,
             random_state=0,
             verbose=0,

@@ -26,7 +26,9 @@ from braindecode_sleepkd.splits import SubjectValidSplit
 
 
 def make_clf(**kw):
-    params = dict(max_epochs=1, random_state=0, verbose=0, batch_size=16)
+    params = dict(
+        strategy="sleepkd", max_epochs=1, random_state=0, verbose=0, batch_size=16
+    )
     params.update(kw)
     return SleepKDClassifier(TinySleepNet, TinySleepNet, TinySleepNet, **params)
 

@@ -216,6 +216,7 @@ def test_estimator_with_precomputed_and_external_probabilities():
     teacher = FakeYASA(STAGES)
     assert is_external_teacher(teacher)
     kwargs = dict(seq_len=7, max_epochs=1, batch_size=4, random_state=0, verbose=0)
+    kwargs["strategy"] = "sleepkd"  # through the assistant
     proba = teacher.predict_proba(windows, seq_len=7)
     pre = SleepKDClassifier(None, TinySleepNet, TinySleepNet, **kwargs)
     pre.fit(windows, teacher_proba=proba)

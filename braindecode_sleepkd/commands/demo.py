@@ -78,6 +78,7 @@ def run(args):
         family,
         family,
         family,
+        strategy="sleepkd",  # the paper's chain (the default, KD, skips the assistant)
         max_epochs=args.max_epochs,
         random_state=args.seed,
         batch_size=16,

@@ -199,7 +199,8 @@ def make_strategy(name, ablation=None, shared=None, **params):
     }.get(ablation)
     if zero is not None:
         kwargs[zero] = 0.0
-    for key, value in kwargs.items():
+    # every weight the estimator sets is checked, also those this strategy ignores
+    for key, value in {**(shared or {}), **kwargs}.items():
         if key in ("alpha_epoch", "beta_seq", "gamma_soft", "delta_hard"):
             _check_weight(key, value)
     if "temperature" in kwargs and not kwargs["temperature"] > 0:
