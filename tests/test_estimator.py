@@ -15,15 +15,8 @@ BIG = dict(teacher__width=16, teacher__units=16, assistant__width=12)
 
 
 def make_clf(**kw):
-    params = dict(
-        strategy="sleepkd",
-        max_epochs=2,
-        random_state=0,
-        verbose=0,
-        batch_size=16,
-        **BIG,
-    )
-    params.update(kw)
+    params = dict(max_epochs=2, random_state=0, verbose=0, batch_size=16, **BIG)
+    params.update({"strategy": "sleepkd", **kw})
     return SleepKDClassifier(TinySleepNet, TinySleepNet, TinySleepNet, **params)
 
 
@@ -262,6 +255,12 @@ def test_bad_loss_weight(value, strategy, data):
     # also where the strategy has no such term (KD has no epoch term)
     with pytest.raises(ValueError, match="alpha_epoch must be a number >= 0"):
         make_clf(alpha_epoch=value, strategy=strategy).fit(X, y)
+
+
+def test_bad_temperature_even_where_the_strategy_has_none(data):
+    X, y, _ = data
+    with pytest.raises(ValueError, match="temperature must be > 0, got -1"):
+        make_clf(temperature=-1.0, strategy="scratch").fit(X, y)
 
 
 def test_default_is_the_matrix_choice_kd_with_paper_weights(data):

@@ -199,12 +199,13 @@ def make_strategy(name, ablation=None, shared=None, **params):
     }.get(ablation)
     if zero is not None:
         kwargs[zero] = 0.0
-    # every weight the estimator sets is checked, also those this strategy ignores
-    for key, value in {**(shared or {}), **kwargs}.items():
+    # every setting the estimator gives is checked, also those this strategy ignores
+    given = {**(shared or {}), **kwargs}
+    for key, value in given.items():
         if key in ("alpha_epoch", "beta_seq", "gamma_soft", "delta_hard"):
             _check_weight(key, value)
-    if "temperature" in kwargs and not kwargs["temperature"] > 0:
-        raise ValueError(f"temperature must be > 0, got {kwargs['temperature']!r}.")
+    if "temperature" in given and not given["temperature"] > 0:
+        raise ValueError(f"temperature must be > 0, got {given['temperature']!r}.")
     return cls(**kwargs)
 
 
