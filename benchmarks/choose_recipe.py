@@ -6,7 +6,7 @@ recipe the share of the teacher-vs-alone gap closed in every regime measured:
 simulated with 0, 8 and 24 unscored nights (macro-F1 and kappa, narrow
 student) and DREAMS from YASA (pooled kappa and macro-F1). The recipe with the
 highest mean share over these regimes is the evidence's choice (the intervals
-are in the two benchmarks' reports); :mod:`braindecode_sleepkd.benchmark.recipe`.
+are in the two benchmarks' reports); :mod:`lib.recipe`.
 
 Run::
 
@@ -17,7 +17,7 @@ import argparse
 import json
 from pathlib import Path
 
-from braindecode_sleepkd.benchmark.recipe import choose
+from lib.recipe import choose
 
 
 def main(argv=None):

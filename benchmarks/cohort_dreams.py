@@ -17,9 +17,9 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from lib import cohort_dreams as bench
 
-from braindecode_sleepkd.benchmark import cohort_dreams as bench
-from braindecode_sleepkd.benchmark.writer import clean, read_results, write_results
+from braindecode_sleepkd.evaluation.writer import clean, read_results, write_results
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--teachers", default="yasa,gssc,ensemble")

@@ -16,8 +16,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from braindecode_sleepkd.benchmark import cohort as bench
-from braindecode_sleepkd.benchmark.writer import write_results
+from lib import cohort as bench
+
+from braindecode_sleepkd.evaluation.writer import write_results
 
 #: (name, n_jobs, threads per process; None: the libraries' default)
 SETTINGS = (("1 job, 1 thread", 1, 1), ("1 job, default threads", 1, None),

@@ -21,8 +21,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from braindecode_sleepkd.benchmark import cohort as bench
-from braindecode_sleepkd.benchmark.writer import read_results, write_results
+from lib import cohort as bench
+
+from braindecode_sleepkd.evaluation.writer import read_results, write_results
 
 STUDENTS = {"narrow": {"lstm_units": 8, "dropout": 0.0}, "preset": {}}
 MEMBERS = {"yasa": ["yasa"], "gssc": ["gssc"], "ensemble": ["yasa", "gssc"]}

@@ -5,7 +5,7 @@ Each case runs in a fresh Python process and reports its peak resident set size
 nights, ~41 k epochs at 100 Hz) simulated from the real hypnograms as windows,
 sequences and arrays; ``SleepEDF`` on two real hypnograms with PSG files written
 at 100 Hz here (the real PSG files are not available offline);
-:mod:`braindecode_sleepkd.benchmark.memory`.
+:mod:`lib.memory`.
 
 Run: ``.venv/bin/python benchmarks/data_memory.py`` (about a minute); writes
 ``benchmarks/results/data_memory.json`` and ``.md`` (``--out`` elsewhere;
@@ -17,9 +17,10 @@ import platform
 import time
 from pathlib import Path
 
-from braindecode_sleepkd.benchmark import memory
-from braindecode_sleepkd.benchmark.cli import command_line
-from braindecode_sleepkd.benchmark.writer import write_results
+from lib import memory
+from lib.cli import command_line
+
+from braindecode_sleepkd.evaluation.writer import write_results
 
 
 def main(argv=None):

@@ -2,7 +2,7 @@
 
 Times a training epoch of the student alone and distilled (KD, SleepKD) from a
 frozen teacher, cached once per stage or run live at every batch, on the same
-data, interleaved over repeats (:mod:`braindecode_sleepkd.benchmark.overhead`).
+data, interleaved over repeats (:mod:`lib.overhead`).
 Writes ``distill_overhead.md`` and ``.json``::
 
     .venv/bin/python benchmarks/distill_overhead.py --out benchmarks/results
@@ -13,9 +13,9 @@ import platform
 import sys
 
 import torch
+from lib import overhead
 
-from braindecode_sleepkd.benchmark import overhead
-from braindecode_sleepkd.benchmark.writer import write_results
+from braindecode_sleepkd.evaluation.writer import write_results
 
 
 def main(argv=None):

@@ -6,7 +6,7 @@ kills it with SIGKILL at a random batch of the stage that is running
 generator), and resumes it in a new process with another ``PYTHONHASHSEED``
 until a last run finishes; then checks that nothing saved was lost or trained
 again and that the predictions equal an uninterrupted fit's within ``--atol``
-(:mod:`braindecode_sleepkd.benchmark.faults`).
+(:mod:`lib.faults`).
 
 Writes ``fault_injection.json`` and ``fault_injection.md`` to ``--out``; exits 1
 if a check fails.
@@ -22,8 +22,9 @@ Usage::
 import argparse
 import sys
 
-from braindecode_sleepkd.benchmark import faults
-from braindecode_sleepkd.benchmark.writer import write_results
+from lib import faults
+
+from braindecode_sleepkd.evaluation.writer import write_results
 
 
 def main(argv=None):

@@ -4,7 +4,7 @@ Simulated sleep EEG (real Sleep-EDF hypnograms, 20 subjects). Per subject-wise
 split: test subjects, 4 labelled subjects and 0, 8 or 24 unlabelled nights of the
 others; a teacher trained once per split, a narrow student alone and by each
 recipe (same epochs per stage, several seeds). Report
-(``braindecode_sleepkd.benchmark.gap``). Each run is saved at once::
+(``lib.gap``). Each run is saved at once::
 
     .venv/bin/python benchmarks/gap_closure.py --splits 0 --out benchmarks/results
     .venv/bin/python benchmarks/gap_closure.py --splits 1 --out benchmarks/results
@@ -16,12 +16,13 @@ import json
 import sys
 from pathlib import Path
 
+from lib import cli, gap
+from lib.rows import fit_rows
+
 from braindecode_sleepkd import preset
-from braindecode_sleepkd.benchmark import cli, gap
-from braindecode_sleepkd.benchmark import data as bdata
-from braindecode_sleepkd.benchmark.rows import fit_rows
-from braindecode_sleepkd.benchmark.windows import predict_stages
-from braindecode_sleepkd.benchmark.writer import read_results, write_results
+from braindecode_sleepkd.evaluation import data as bdata
+from braindecode_sleepkd.evaluation.windows import predict_stages
+from braindecode_sleepkd.evaluation.writer import read_results, write_results
 from braindecode_sleepkd.metrics import kappa, macro_f1
 
 SEQ_LEN = 10

@@ -2,7 +2,7 @@
 
 YASA (its probabilities cached) teaches a student directly, or through a deep
 assistant first distilled from YASA for the rows that need a live guide on every
-view. Report (``braindecode_sleepkd.benchmark.gap_subjects``): kappa, macro-F1,
+view. Report (``lib.gap_subjects``): kappa, macro-F1,
 share of the gap closed, paired intervals, agreement, cost. About 300 scored
 epochs, mostly N2: indicative only. Resumable.
 
@@ -16,13 +16,13 @@ import json
 import sys
 
 import numpy as np
+from lib import cli, gap_subjects, loso
+from lib.rows import fit_rows
 
 from braindecode_sleepkd import SleepKDClassifier, preset
-from braindecode_sleepkd.benchmark import cli, gap_subjects, loso
-from braindecode_sleepkd.benchmark.rows import fit_rows
-from braindecode_sleepkd.benchmark.splits import leave_one_subject_out
-from braindecode_sleepkd.benchmark.windows import window_proba
-from braindecode_sleepkd.benchmark.writer import write_results
+from braindecode_sleepkd.evaluation.splits import leave_one_subject_out
+from braindecode_sleepkd.evaluation.windows import window_proba
+from braindecode_sleepkd.evaluation.writer import write_results
 from braindecode_sleepkd.metrics import kappa, macro_f1
 from braindecode_sleepkd.teachers.yasa import YASATeacher
 

@@ -3,7 +3,7 @@
 Leave-one-subject-out over the six DREAMS excerpts (``gssc_preprocess``). Rows:
 GSSC and YASA alone, the student alone, KD from GSSC, SleepKD GSSC -> assistant
 -> student (paper weights, ``"authors"`` recipe); GSSC's outputs cached
-(:mod:`braindecode_sleepkd.benchmark.external`). Run::
+(:mod:`lib.external`). Run::
 
     nohup .venv/bin/python benchmarks/gssc_distill.py --seeds 0 1 2 \\
         --max-epochs 15 --out benchmarks/results > /tmp/gssc_distill.log &
@@ -16,12 +16,12 @@ import time
 
 import numpy as np
 import torch
+from lib import cli, loso
+from lib import external as ext
+from lib.cost import model_cost
 
-from braindecode_sleepkd.benchmark import cli, loso
-from braindecode_sleepkd.benchmark import external as ext
-from braindecode_sleepkd.benchmark.cost import model_cost
-from braindecode_sleepkd.benchmark.stats import compare_pairs
 from braindecode_sleepkd.estimator import SleepKDClassifier
+from braindecode_sleepkd.evaluation.stats import compare_pairs
 from braindecode_sleepkd.models import preset
 from braindecode_sleepkd.teachers import GSSCTeacher, gssc_preprocess
 

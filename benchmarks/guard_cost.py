@@ -5,7 +5,7 @@ the quick start), deepsleepnet presets for the three roles, 5 epochs per
 stage, batch 8, validation on 20% of the training subjects (``groups=``) in
 both runs, one CPU thread. Each configuration is fitted ``--repeats`` times,
 alternating; the fastest fit of each is reported
-(:mod:`braindecode_sleepkd.benchmark.guard`). Writes
+(:mod:`lib.guard`). Writes
 ``benchmarks/results/guard_cost.md``.
 
 Run: ``nice python benchmarks/guard_cost.py [--repeats 3] [--epochs 5]``
@@ -15,8 +15,8 @@ import argparse
 from pathlib import Path
 
 import torch
+from lib import guard
 
-from braindecode_sleepkd.benchmark import guard
 from braindecode_sleepkd.datasets import load_sample, make_sequences
 
 

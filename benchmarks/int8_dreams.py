@@ -7,7 +7,7 @@ quantised to int8, dynamic (no data) and static (calibrated on the training
 sequences). On the held-out excerpt: the share of epochs staged as by the float
 model, Cohen's kappa against the experts and its change from float, file sizes,
 onnxruntime seconds per 1000 epochs (median of 5 runs, its default threads);
-:mod:`braindecode_sleepkd.benchmark.int8`.
+:mod:`braindecode_sleepkd.evaluation.int8`.
 
 Run: ``.venv/bin/python benchmarks/int8_dreams.py`` (``--quick``: 2 folds,
 2 epochs, nothing written; ``--render-only``: rewrite the ``.md`` from the
@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from lib import cli, int8
 
-from braindecode_sleepkd.benchmark import cli, int8
-from braindecode_sleepkd.benchmark.writer import write_results
+from braindecode_sleepkd.evaluation.writer import write_results
 
 SEQ_LEN = 10
 

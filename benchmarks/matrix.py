@@ -2,7 +2,7 @@
 
 Regimes, rows, training rule, metrics and the maximin decision rule are
 pre-registered in ``benchmarks/README.md`` ("Evaluation matrix") and defined
-as data in :mod:`braindecode_sleepkd.benchmark.matrix`. Resumable: every
+as data in :mod:`lib.matrix`. Resumable: every
 finished run is saved in ``<out>/<name>.json`` at once and a rerun skips it;
 the teachers' weights are kept in ``--work``. ``--report`` only re-renders
 ``<name>.md`` (per-regime tables, worst-case column, decision) from the JSON.
@@ -23,9 +23,10 @@ from dataclasses import asdict
 from importlib.util import find_spec
 from pathlib import Path
 
-from braindecode_sleepkd.benchmark import cli
-from braindecode_sleepkd.benchmark import matrix as mx
-from braindecode_sleepkd.benchmark.writer import read_results, write_results
+from lib import cli
+from lib import matrix as mx
+
+from braindecode_sleepkd.evaluation.writer import read_results, write_results
 
 #: A tiny configuration: seconds per fit, to test the command, not to measure
 #: (100 Hz: YASA, the teacher of ``d_yasa_sim_24``, needs more than 80 Hz).

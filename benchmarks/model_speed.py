@@ -3,16 +3,17 @@
 Run on demand: ``.venv/bin/python benchmarks/model_speed.py --out
 benchmarks/results`` (writes ``model_speed.md`` and ``.json``). A family's three
 models are timed round-robin, so that other load slows them alike; ratios are
-against the family's teacher (:mod:`braindecode_sleepkd.benchmark.speed`).
+against the family's teacher (:mod:`lib.speed`).
 """
 
 import argparse
 import sys
 from pathlib import Path
 
-from braindecode_sleepkd.benchmark import speed
-from braindecode_sleepkd.benchmark.cli import command_line
-from braindecode_sleepkd.benchmark.writer import write_results
+from lib import speed
+from lib.cli import command_line
+
+from braindecode_sleepkd.evaluation.writer import write_results
 from braindecode_sleepkd.models import FAMILIES
 
 

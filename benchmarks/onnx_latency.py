@@ -10,7 +10,7 @@ is exported with :func:`braindecode_sleepkd.export.to_onnx` (checked against
 torch); torch (``torch.inference_mode``) and onnxruntime (CPU) then run the same
 input in alternation on the same number of threads; the table gives the median
 time per call and the ratio torch / onnxruntime (> 1: ONNX is faster);
-:mod:`braindecode_sleepkd.benchmark.latency`.
+:mod:`lib.latency`.
 """
 
 import argparse
@@ -18,8 +18,9 @@ import os
 import sys
 from pathlib import Path
 
-from braindecode_sleepkd.benchmark import latency
-from braindecode_sleepkd.benchmark.writer import write_results
+from lib import latency
+
+from braindecode_sleepkd.evaluation.writer import write_results
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -10,7 +10,7 @@ stage`` of the full package (ONNX: the same runtime code) and, for reference,
 the process (interpreter start and imports included); peak memory is its
 VmHWM. A breakdown in one process gives the EDF reading and the model time
 (onnxruntime on all sequences, stride = seq_len / 2). Last, the EDF readers
-on one channel of the same file (:mod:`braindecode_sleepkd.benchmark.runtime`).
+on one channel of the same file (:mod:`lib.runtime`).
 
 Run: ``.venv/bin/python benchmarks/runtime_stage.py`` (``--quick``: 60 epochs,
 nothing written; ``--render-only``: rewrite the ``.md`` from the ``.json``).
@@ -21,9 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from braindecode_sleepkd.benchmark import cli, runtime
-from braindecode_sleepkd.benchmark.night import write_night
-from braindecode_sleepkd.benchmark.writer import write_results
+from lib import cli, runtime
+from lib.night import write_night
+
+from braindecode_sleepkd.evaluation.writer import write_results
 
 SFREQ, SEQ_LEN = 100.0, 20
 

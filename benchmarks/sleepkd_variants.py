@@ -4,7 +4,7 @@ One teacher (trained once) and one subject-wise split of simulated sleep EEG; a
 narrow student (so that there is a gap to close) trained from scratch, with KD
 and with SleepKD variants (temperature, feature normalisation, alignment
 direction, no assistant), several seeds each; test macro-F1 and kappa
-(:mod:`braindecode_sleepkd.benchmark.variants`).
+(:mod:`lib.variants`).
 
 Usage::
 
@@ -16,10 +16,10 @@ import sys
 import time
 
 import numpy as np
+from lib import variants
 
-from braindecode_sleepkd.benchmark import data as bdata
-from braindecode_sleepkd.benchmark import variants
-from braindecode_sleepkd.benchmark.writer import write_results
+from braindecode_sleepkd.evaluation import data as bdata
+from braindecode_sleepkd.evaluation.writer import write_results
 
 
 def main(argv=None):

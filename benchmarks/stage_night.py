@@ -12,7 +12,7 @@ Then the agreement between stride choices on the real DREAMS excerpts: a
 student trained briefly on simulated nights stages every excerpt with
 stride 1, seq_len // 2 and seq_len; reported is the share of epochs whose
 stage is the same as with stride 1, and the accuracy against the experts
-(:mod:`braindecode_sleepkd.benchmark.night`).
+(:mod:`lib.night`).
 
 Run: ``.venv/bin/python benchmarks/stage_night.py``
 (``--quick`` for a 60-epoch smoke run, nothing written; ``--no-dreams`` to skip
@@ -25,8 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from braindecode_sleepkd.benchmark import night
-from braindecode_sleepkd.benchmark.writer import write_results
+from lib import night
+
+from braindecode_sleepkd.evaluation.writer import write_results
 
 SFREQ, SEQ_LEN, N_EPOCHS = 100.0, 20, 960
 

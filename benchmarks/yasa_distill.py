@@ -4,7 +4,7 @@ Leave-one-subject-out over the DREAMS excerpts at >= 100 Hz, one EEG channel at
 100 Hz. Rows: ``yasa`` alone, ``scratch`` (labels only), ``kd_yasa`` (KD from
 YASA), ``sleepkd_chain`` (YASA -> assistant -> student); paired kappa over held-out
 subjects and the share of the YASA-vs-scratch gap closed
-(:mod:`braindecode_sleepkd.benchmark.external`).
+(:mod:`lib.external`).
 
 Run::
 
@@ -18,12 +18,12 @@ import time
 
 import numpy as np
 import torch
+from lib import cli, loso
+from lib import external as ext
+from lib.cost import throughput
 
-from braindecode_sleepkd.benchmark import cli, loso
-from braindecode_sleepkd.benchmark import external as ext
-from braindecode_sleepkd.benchmark.cost import throughput
-from braindecode_sleepkd.benchmark.stats import compare_pairs, gap_closed
 from braindecode_sleepkd.estimator import SleepKDClassifier
+from braindecode_sleepkd.evaluation.stats import compare_pairs, gap_closed
 from braindecode_sleepkd.metrics import n_parameters
 from braindecode_sleepkd.teachers.yasa import YASATeacher
 

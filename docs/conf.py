@@ -96,7 +96,7 @@ sphinx_gallery_conf = {
     "examples_dirs": ["../examples"],
     "gallery_dirs": ["auto_examples"],
     "filename_pattern": r"/plot_",
-    "ignore_pattern": r"__init__\.py",
+    "ignore_pattern": r"__init__\.py|_helpers\.py",
     "doc_module": ("braindecode_sleepkd",),
     "backreferences_dir": "generated/backreferences",
     "reference_url": {"braindecode_sleepkd": None},

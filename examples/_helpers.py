@@ -76,7 +76,7 @@ def role_params(sizes):
     ValueError
         On a role that is not one of the three.
     """
-    from .models import ROLES
+    from braindecode_sleepkd.models import ROLES
 
     unknown = sorted(set(sizes) - set(ROLES))
     if unknown:
@@ -109,7 +109,7 @@ def sample_sequences(sfreq, seq_len, subject_ids=SAMPLE_SUBJECTS):
     X, y, subjects : np.ndarray
         As :func:`~braindecode_sleepkd.datasets.make_sequences` returns them.
     """
-    from .datasets import load_sample, make_sequences
+    from braindecode_sleepkd.datasets import load_sample, make_sequences
 
     windows = load_sample(sfreq=sfreq, subject_ids=list(subject_ids))
     return make_sequences(windows, seq_len=seq_len)
@@ -120,7 +120,7 @@ def student_stages(clf, windows):
 
     The estimator cuts the windows into its sequences (``seq_len``,
     ``seq_stride``); a window's probabilities are the mean over the sequences
-    that hold it (:func:`~braindecode_sleepkd.benchmark.windows.window_proba`).
+    that hold it (:func:`~braindecode_sleepkd.evaluation.windows.window_proba`).
 
     Parameters
     ----------
@@ -133,7 +133,7 @@ def student_stages(clf, windows):
     -------
     np.ndarray of int, (n_windows,)
     """
-    from .benchmark.windows import window_proba
+    from braindecode_sleepkd.evaluation.windows import window_proba
 
     proba = clf.predict_proba(windows)
     return window_proba(proba, windows, clf.seq_len, clf.seq_stride).argmax(1)
@@ -158,8 +158,8 @@ def compare_hypnograms(expert, hypnograms, title=None):
         :func:`~braindecode_sleepkd.staging.plot_hypnograms` of the expert
         then ``hypnograms``, time in minutes.
     """
-    from .metrics import kappa
-    from .staging import plot_hypnograms
+    from braindecode_sleepkd.metrics import kappa
+    from braindecode_sleepkd.staging import plot_hypnograms
 
     for name, stages in hypnograms.items():
         print(f"{name}: kappa {kappa(expert, stages):.2f} against the expert")

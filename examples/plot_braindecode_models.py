@@ -19,10 +19,10 @@ import os
 
 import matplotlib.pyplot as plt
 import torch
+from _helpers import sample_fit_params, sample_sequences
 from torch import nn
 
 from braindecode_sleepkd.estimator import SleepKDClassifier
-from braindecode_sleepkd.gallery import sample_fit_params, sample_sequences
 from braindecode_sleepkd.metrics import macro_f1, n_parameters
 from braindecode_sleepkd.models import from_braindecode, make_sleep_model
 

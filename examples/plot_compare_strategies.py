@@ -25,10 +25,10 @@ import os
 
 import matplotlib.pyplot as plt
 import torch
+from _helpers import role_params, sample_fit_params
 
 from braindecode_sleepkd.datasets import load_sample, make_sequences
 from braindecode_sleepkd.estimator import SleepKDClassifier
-from braindecode_sleepkd.gallery import role_params, sample_fit_params
 from braindecode_sleepkd.metrics import macro_f1
 from braindecode_sleepkd.models import SalientKD
 from braindecode_sleepkd.preprocessing import EpochScaler

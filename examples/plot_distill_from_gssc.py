@@ -38,15 +38,15 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from braindecode.datasets import BaseConcatDataset
-
-from braindecode_sleepkd.datasets import load_sample
-from braindecode_sleepkd.estimator import SleepKDClassifier
-from braindecode_sleepkd.gallery import (
+from _helpers import (
     compare_hypnograms,
     sample_fit_params,
     student_stages,
 )
+from braindecode.datasets import BaseConcatDataset
+
+from braindecode_sleepkd.datasets import load_sample
+from braindecode_sleepkd.estimator import SleepKDClassifier
 from braindecode_sleepkd.teachers import GSSCTeacher, gssc_preprocess
 
 QUICK = os.environ.get("SLEEPKD_EXAMPLES_QUICK") == "1"

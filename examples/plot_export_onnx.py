@@ -25,11 +25,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import onnxruntime as ort
 import torch
+from _helpers import sample_fit_params
 
 from braindecode_sleepkd.datasets import load_sample, make_sequences
 from braindecode_sleepkd.estimator import SleepKDClassifier
 from braindecode_sleepkd.export import check_onnx, to_onnx
-from braindecode_sleepkd.gallery import sample_fit_params
 from braindecode_sleepkd.metrics import n_parameters, time_calls
 
 QUICK = os.environ.get("SLEEPKD_EXAMPLES_QUICK") == "1"

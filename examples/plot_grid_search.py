@@ -22,10 +22,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from _helpers import sample_fit_params, sample_sequences
 from sklearn.model_selection import GridSearchCV, GroupKFold
 
 from braindecode_sleepkd.estimator import SleepKDClassifier
-from braindecode_sleepkd.gallery import sample_fit_params, sample_sequences
 from braindecode_sleepkd.metrics import macro_f1_scorer
 from braindecode_sleepkd.models import preset
 

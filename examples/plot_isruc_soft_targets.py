@@ -31,6 +31,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from _helpers import sample_fit_params
 from edfio import Edf, EdfSignal
 
 from braindecode_sleepkd.datasets import (
@@ -41,7 +42,6 @@ from braindecode_sleepkd.datasets import (
     soft_targets,
 )
 from braindecode_sleepkd.estimator import SleepKDClassifier
-from braindecode_sleepkd.gallery import sample_fit_params
 from braindecode_sleepkd.metrics import macro_f1
 
 QUICK = os.environ.get("SLEEPKD_EXAMPLES_QUICK") == "1"

@@ -21,11 +21,11 @@ import os
 
 import matplotlib.pyplot as plt
 import torch
+from _helpers import role_params, sample_fit_params
 from sklearn.metrics import ConfusionMatrixDisplay, classification_report
 
 from braindecode_sleepkd.datasets import SLEEP_STAGES, load_sample, make_sequences
 from braindecode_sleepkd.estimator import SleepKDClassifier
-from braindecode_sleepkd.gallery import role_params, sample_fit_params
 from braindecode_sleepkd.metrics import accuracy, kappa, macro_f1, n_parameters
 from braindecode_sleepkd.models import preset
 from braindecode_sleepkd.staging import plot_hypnograms

@@ -20,10 +20,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from _helpers import sample_fit_params
 
 from braindecode_sleepkd.datasets import load_sample, make_sequences
 from braindecode_sleepkd.estimator import SleepKDClassifier
-from braindecode_sleepkd.gallery import sample_fit_params
 from braindecode_sleepkd.preprocessing import EpochScaler
 from braindecode_sleepkd.staging import plot_hypnogram, sleep_statistics, stage_night
 

@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from braindecode_sleepkd import SleepKDClassifier, preset, simulate_sleep_eeg
-from braindecode_sleepkd.benchmark import data as bdata
+from braindecode_sleepkd.evaluation import data as bdata
 from braindecode_sleepkd.metrics import kappa
 
 QUICK = os.environ.get("SLEEPKD_EXAMPLES_QUICK") == "1"

@@ -5,17 +5,17 @@ import json
 import numpy as np
 import pytest
 
-from braindecode_sleepkd.benchmark import data as bdata
-from braindecode_sleepkd.benchmark.baselines import (
+from braindecode_sleepkd.cli import main
+from braindecode_sleepkd.datasets.paths import data_path
+from braindecode_sleepkd.evaluation import data as bdata
+from braindecode_sleepkd.evaluation.baselines import (
     BandPowerLogReg,
     MajorityClass,
     band_power_features,
 )
-from braindecode_sleepkd.benchmark.runner import _class_weights
-from braindecode_sleepkd.benchmark.splits import subject_folds
-from braindecode_sleepkd.benchmark.stats import compare_all, summarize
-from braindecode_sleepkd.cli import main
-from braindecode_sleepkd.datasets.paths import data_path
+from braindecode_sleepkd.evaluation.runner import _class_weights
+from braindecode_sleepkd.evaluation.splits import subject_folds
+from braindecode_sleepkd.evaluation.stats import compare_all, summarize
 
 # where the package finds the data: $SLEEPKD_DATA, else ../shared/data
 DREAMS_DIR = data_path(must_exist=False) / "dreams-spindles"

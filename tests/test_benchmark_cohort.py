@@ -2,8 +2,7 @@
 
 import numpy as np
 import pytest
-
-from braindecode_sleepkd.benchmark import cohort, cohort_dreams
+from lib import cohort, cohort_dreams
 
 
 def test_passes_give_every_cohort_enough_steps():

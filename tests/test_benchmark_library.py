@@ -5,20 +5,20 @@ import json
 import numpy as np
 import pytest
 import torch
+from lib import tables
+from lib.rows import fit_rows
 
-from braindecode_sleepkd.benchmark import tables
-from braindecode_sleepkd.benchmark.rows import fit_rows
-from braindecode_sleepkd.benchmark.runner import augmentation
-from braindecode_sleepkd.benchmark.splits import held_out_split, leave_one_subject_out
-from braindecode_sleepkd.benchmark.stats import (
+from braindecode_sleepkd.datasets import simulate_sleep_eeg
+from braindecode_sleepkd.distill import ConsistentViews
+from braindecode_sleepkd.evaluation.runner import augmentation
+from braindecode_sleepkd.evaluation.splits import held_out_split, leave_one_subject_out
+from braindecode_sleepkd.evaluation.stats import (
     compare_pairs,
     gap_closed,
     paired_by_key,
     pooled_scores,
 )
-from braindecode_sleepkd.benchmark.writer import read_results, write_results
-from braindecode_sleepkd.datasets import simulate_sleep_eeg
-from braindecode_sleepkd.distill import ConsistentViews
+from braindecode_sleepkd.evaluation.writer import read_results, write_results
 
 
 @pytest.fixture(scope="module")
@@ -166,8 +166,8 @@ def test_benchmark_augmentation_is_consistent_views_shift_and_scale():
 def test_window_proba_averages_overlapping_sequences(windows):
     from braindecode.datasets import BaseConcatDataset
 
-    from braindecode_sleepkd.benchmark.windows import window_proba
     from braindecode_sleepkd.datasets import sequence_starts
+    from braindecode_sleepkd.evaluation.windows import window_proba
 
     one = BaseConcatDataset([windows.datasets[0]])
     starts, _ = sequence_starts(one, 10, 5)
@@ -192,7 +192,7 @@ def test_records_table_formats_columns():
 
 
 def test_child_result_reads_the_last_result_line():
-    from braindecode_sleepkd.benchmark.cost import child_result
+    from lib.cost import child_result
 
     code = "import sys; print('RESULT 1'); print('noise'); print('RESULT', sys.argv[1])"
     assert child_result(code, 7) == ["7"]

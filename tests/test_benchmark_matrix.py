@@ -6,9 +6,9 @@ import time
 from pathlib import Path
 
 import pytest
+from lib import matrix as mx
 
 from braindecode_sleepkd import SleepKDClassifier
-from braindecode_sleepkd.benchmark import matrix as mx
 from braindecode_sleepkd.distill.recipes import recipe_settings
 from braindecode_sleepkd.distill.strategies import make_strategy
 

@@ -5,8 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from braindecode_sleepkd.benchmark import (
+from lib import (
     guard,
     int8,
     latency,
@@ -165,7 +164,7 @@ def test_speed_and_overhead_tables_format_rows():
 
 @pytest.mark.parametrize("name", ["yasa_distill", "gssc_distill"])
 def test_external_reports_render_the_committed_json(name):
-    from braindecode_sleepkd.benchmark import external
+    from lib import external
 
     res = json.loads((RESULTS / f"{name}.json").read_text())
     md = getattr(external, f"{name.split('_')[0]}_report")(res)
@@ -177,7 +176,7 @@ def test_external_reports_render_the_committed_json(name):
 
 
 def test_external_pairs_name_known_rows():
-    from braindecode_sleepkd.benchmark import external
+    from lib import external
 
     assert external.GSSC_CONDITIONS[0] == "scratch"
     assert external.GSSC_PAIRS[3:5] == [

@@ -3,8 +3,8 @@
 import hashlib
 
 import numpy as np
+from lib.cohort import MemorySampler
 
-from braindecode_sleepkd.benchmark.cohort import MemorySampler
 from braindecode_sleepkd.checkpoint import data_fingerprint
 
 

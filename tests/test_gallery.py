@@ -5,14 +5,7 @@ from types import SimpleNamespace
 import mne
 import numpy as np
 import pytest
-
-from braindecode_sleepkd.datasets._windows import (
-    annotate_epochs,
-    make_windows,
-    raw_dataset,
-)
-from braindecode_sleepkd.estimator import SleepKDClassifier
-from braindecode_sleepkd.gallery import (
+from _helpers import (
     SAMPLE_FIT,
     compare_hypnograms,
     role_params,
@@ -20,6 +13,13 @@ from braindecode_sleepkd.gallery import (
     sample_sequences,
     student_stages,
 )
+
+from braindecode_sleepkd.datasets._windows import (
+    annotate_epochs,
+    make_windows,
+    raw_dataset,
+)
+from braindecode_sleepkd.estimator import SleepKDClassifier
 from braindecode_sleepkd.staging import plot_hypnograms
 
 

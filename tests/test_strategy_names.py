@@ -68,7 +68,7 @@ def test_docs_name_exactly_the_registered_strategies(listed):
 
 
 def test_benchmark_rows_come_from_the_registry():
-    from braindecode_sleepkd.benchmark import runner
+    from braindecode_sleepkd.evaluation import runner
 
     assert set(runner.DISTILLATION) == set(strategies()) - {"scratch"}
     assert runner.METHODS == runner.BASELINES + runner.DISTILLATION

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from .writer import write_results
+from braindecode_sleepkd.evaluation.writer import write_results
 
 
 def loso_parser(doc, subjects, seeds, max_epochs, threads=None, render_only=True):

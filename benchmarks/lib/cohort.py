@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import child_env
+
 N_TEST = 4
 
 
@@ -29,7 +31,7 @@ def make_world(work, n_scored, n_unscored, epochs_per_night, seed=0):
     Returns the truth (night name -> labels); kept in ``work/truth.npz`` and
     reused when the world exists.
     """
-    from ..cohort.simulate import write_simulated_cohort
+    from braindecode_sleepkd.cohort.simulate import write_simulated_cohort
 
     work = Path(work)
     truth_file = work / "truth.npz"
@@ -85,7 +87,12 @@ def in_child(job, **kwargs):
     of the child) added.
     """
     code = f"from {__name__} import _child; _child({job!r}, {json.dumps(kwargs)!r})"
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+    )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")]
     if not lines:
         raise RuntimeError(f"{job}({kwargs}) failed:\n{proc.stderr[-3000:]}")
@@ -96,7 +103,7 @@ def _child(job, kwargs):
     import resource
     import warnings
 
-    from .scaling import _peak_rss_kb
+    from braindecode_sleepkd.evaluation.scaling import _peak_rss_kb
 
     warnings.simplefilter("ignore")
     start = time.perf_counter()
@@ -151,7 +158,7 @@ class MemorySampler:
 
 def distill(folder, out, teacher, cache_dir, student_kwargs, max_epochs):
     """Distil one cohort (the teacher's outputs are read from ``cache_dir``)."""
-    from ..cohort import distill_cohort
+    from braindecode_sleepkd.cohort import distill_cohort
 
     start = time.perf_counter()
     card = distill_cohort(
@@ -171,7 +178,7 @@ def distill(folder, out, teacher, cache_dir, student_kwargs, max_epochs):
 
 def score(folders, teacher, cache_dir, n_jobs, max_nights=None):
     """Score the nights of ``folders`` (the first ``max_nights``) into the cache."""
-    from ..cohort import find_nights, make_scorer, score_cohort
+    from braindecode_sleepkd.cohort import find_nights, make_scorer, score_cohort
 
     nights = [n for f in folders for n in find_nights(f, hypnogram=None)]
     nights = nights[:max_nights]
@@ -186,8 +193,8 @@ def test_scores(work, out, teacher, cache_dir, truth):
     """Kappa on the test nights: teacher and students vs truth, students vs teacher."""
     from sleepkd_runtime.stage import stage_edf
 
-    from ..cohort import find_nights, make_scorer, score_cohort
-    from ..metrics import kappa
+    from braindecode_sleepkd.cohort import find_nights, make_scorer, score_cohort
+    from braindecode_sleepkd.metrics import kappa
 
     tests = find_nights(Path(work) / "test", hypnogram=None)
     scored = score_cohort(

@@ -24,8 +24,9 @@ def write_dreams_nights(folder, sfreq=100.0, path=None):
     The channel is labelled ``EEG`` in every file (the excerpts name their
     derivation C3-A1 or CZ-A1). Returns ``{subject: expert stages}``.
     """
-    from ..cohort import write_night_edf
-    from ..datasets import to_microvolts
+    from braindecode_sleepkd.cohort import write_night_edf
+    from braindecode_sleepkd.datasets import to_microvolts
+
     from .loso import load
 
     windows, labels = load(path, None, sfreq=sfreq)
@@ -64,7 +65,12 @@ def fold(nights, held_out, work, teacher, seed, **params):
     """
     from sleepkd_runtime.stage import stage_edf
 
-    from ..cohort import distill_cohort, find_nights, make_scorer, score_cohort
+    from braindecode_sleepkd.cohort import (
+        distill_cohort,
+        find_nights,
+        make_scorer,
+        score_cohort,
+    )
 
     work, nights = Path(work), Path(nights)
     cohort = work / f"without{held_out}"
@@ -110,8 +116,8 @@ def summarize(runs, labels, rows=("teacher", "student", "student_alone")):
         {"seed/subject": kappa}}, "student - alone": ..., "student - teacher":
         ..., "gap_closed": ..., "ratio": ...}}``.
     """
-    from ..metrics import kappa
-    from .stats import gap_closed, paired_by_key
+    from braindecode_sleepkd.evaluation.stats import gap_closed, paired_by_key
+    from braindecode_sleepkd.metrics import kappa
 
     out = {}
     for key, rec in runs.items():

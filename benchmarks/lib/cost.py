@@ -7,7 +7,7 @@ import time
 
 import torch
 
-from ..metrics import inference_speed, n_parameters
+from braindecode_sleepkd.metrics import inference_speed, n_parameters
 
 NIGHT_EPOCHS = 960  # an 8-h night of 30-s epochs
 
@@ -131,7 +131,7 @@ def torch_vs_onnx(model, session, x, n_repeats, n_warmup=3):
     """
     import numpy as np
 
-    from ..metrics import time_calls
+    from braindecode_sleepkd.metrics import time_calls
 
     xt = torch.from_numpy(x)
 

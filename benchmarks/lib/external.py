@@ -67,7 +67,7 @@ GSSC_REPORT = (
 
 {cost}
 
-{yasa}Speed (`braindecode_sleepkd.benchmark.cost`): batches of 8 sequences of
+{yasa}Speed (`lib.cost`): batches of 8 sequences of
 {seq_len} epochs (latency: one sequence), fastest of 3 repeats, loaded machine; an
 8-h night is 960 epochs of random input. Mean fit time per fold: {fits}.
 """

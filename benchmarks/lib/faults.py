@@ -15,7 +15,6 @@ fit's within a tolerance. Used by ``benchmarks/fault_injection.py``.
 
 import hashlib
 import json
-import os
 import platform
 import signal
 import subprocess
@@ -24,6 +23,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from . import child_env
 
 STAGES = ("teacher", "assistant", "student")
 #: The fit under test: presets shrunk by routed parameters (two or more routed
@@ -89,7 +90,7 @@ def worker(checkpoint_dir, progress, result):
 
 # ----------------------------------------------------------------- the parent
 def _spawn(args, hash_seed):
-    env = dict(os.environ, PYTHONHASHSEED=str(hash_seed), OMP_NUM_THREADS="1")
+    env = child_env(PYTHONHASHSEED=str(hash_seed), OMP_NUM_THREADS="1")
     cmd = [sys.executable, "-m", __name__, *map(str, args)]
     return subprocess.Popen(
         cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE

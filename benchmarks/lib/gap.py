@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..metrics import kappa, macro_f1, n_parameters, paired_comparison
-from .splits import held_out_split
-from .stats import gap_closed
+from braindecode_sleepkd.evaluation.splits import held_out_split
+from braindecode_sleepkd.evaluation.stats import gap_closed
+from braindecode_sleepkd.metrics import kappa, macro_f1, n_parameters, paired_comparison
+
 from .tables import header_lines, pair_line
 
 INTRO = (
@@ -136,7 +137,7 @@ def scratch_teacher(path, module, X, y, seed, epochs, groups=None, **params):
     **params
         More ``SleepKDClassifier`` settings.
     """
-    from ..estimator import SleepKDClassifier
+    from braindecode_sleepkd.estimator import SleepKDClassifier
 
     def fit():
         torch.manual_seed(seed)
@@ -184,7 +185,7 @@ def fit_record(d, n_unlabelled, assistant, seed, epochs, **params):
         student_params`` and ``epochs`` (the student stage ran, early stopping
         included).
     """
-    from ..estimator import SleepKDClassifier
+    from braindecode_sleepkd.estimator import SleepKDClassifier
 
     unl = np.isin(d["recordings"], d["unl_recs"][:n_unlabelled])
     Xu = d["X"][unl] if n_unlabelled else None

@@ -15,8 +15,9 @@ SleepKD-vs-KD pairs. Only seeds complete for every subject and row count.
 
 import numpy as np
 
-from ..metrics import kappa, macro_f1, paired_comparison
-from .stats import gap_closed
+from braindecode_sleepkd.evaluation.stats import gap_closed
+from braindecode_sleepkd.metrics import kappa, macro_f1, paired_comparison
+
 from .tables import header_lines, interval, pair_line
 
 METRICS = {"kappa": kappa, "macro_f1": macro_f1}

@@ -34,7 +34,7 @@ def fit_times(X, y, groups, repeats, epochs):
         ``{None: [s, ...], "student": [s, ...]}`` and the report of the last
         guarded fit.
     """
-    from ..estimator import SleepKDClassifier
+    from braindecode_sleepkd.estimator import SleepKDClassifier
 
     times, report = {None: [], "student": []}, None
     for _ in range(repeats):

@@ -60,9 +60,9 @@ def fold(X, y, groups, held, epochs, tmp, seq_len=10, log=print):
     """
     from sleepkd_runtime.model import OnnxStudent
 
-    from ..estimator import SleepKDClassifier
-    from ..export import quantize_onnx, to_onnx
-    from ..metrics import kappa
+    from braindecode_sleepkd.estimator import SleepKDClassifier
+    from braindecode_sleepkd.export import quantize_onnx, to_onnx
+    from braindecode_sleepkd.metrics import kappa
 
     train, test = groups != held, groups == held
     clf = SleepKDClassifier(

@@ -55,9 +55,9 @@ def latency_rows(families, batch_sizes, seq_len, sfreq, repeats, threads, seed=0
         ``model, params, threads, batch, seq_len, torch_ms, onnxruntime_ms,
         ratio_torch_over_onnx, max_abs_diff, repeats``.
     """
-    from ..export import check_onnx, to_onnx
-    from ..metrics import n_parameters
-    from ..models import preset
+    from braindecode_sleepkd.export import check_onnx, to_onnx
+    from braindecode_sleepkd.metrics import n_parameters
+    from braindecode_sleepkd.models import preset
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)

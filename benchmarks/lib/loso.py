@@ -16,11 +16,12 @@ import warnings
 
 import numpy as np
 
-from ..metrics import scores
+from braindecode_sleepkd.evaluation.splits import leave_one_subject_out
+from braindecode_sleepkd.evaluation.stats import pooled_scores
+from braindecode_sleepkd.evaluation.windows import window_proba
+from braindecode_sleepkd.metrics import scores
+
 from .rows import fit_rows
-from .splits import leave_one_subject_out
-from .stats import pooled_scores
-from .windows import window_proba
 
 
 def load(path, subjects, sfreq=100.0):
@@ -32,7 +33,7 @@ def load(path, subjects, sfreq=100.0):
     labels : dict
         ``{subject: stages of its windows}``, in the order of ``windows``.
     """
-    from ..datasets import load_sample
+    from braindecode_sleepkd.datasets import load_sample
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -105,7 +106,7 @@ def yasa_alone(path, subjects):
         ``cpu_epochs_per_s`` and ``n_epochs``.
     """
     try:
-        from ..teachers.yasa import YASATeacher
+        from braindecode_sleepkd.teachers.yasa import YASATeacher
     except ImportError:  # pragma: no cover - yasa is optional
         return {}, None
     raw, _ = load(path, subjects)
@@ -135,7 +136,7 @@ def teacher_alone(teacher, windows, seq_len):
     import torch
     from braindecode.datasets import BaseConcatDataset
 
-    from ..datasets import make_sequences
+    from braindecode_sleepkd.datasets import make_sequences
 
     pred = {"night": {}, "seq": {}}
     for s, ds in zip(labels_of(windows), windows.datasets):

@@ -21,11 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..metrics import kappa, macro_f1
+from braindecode_sleepkd.evaluation.stats import gap_closed, paired_by_key
+from braindecode_sleepkd.evaluation.windows import predict_stages
+from braindecode_sleepkd.metrics import kappa, macro_f1
+
 from . import gap
 from .rows import fit_rows
-from .stats import gap_closed, paired_by_key
-from .windows import predict_stages
 
 SEQ_LEN = 10
 METRICS = ("kappa", "macro_f1")
@@ -161,7 +162,7 @@ def training_params(cfg, seed):
     """
     from skorch.callbacks import EarlyStopping
 
-    from ..splits import SubjectValidSplit
+    from braindecode_sleepkd.splits import SubjectValidSplit
 
     stop = EarlyStopping(
         monitor="valid_kappa",
@@ -206,25 +207,28 @@ def load_cohort(regime, cfg):
         sequence, else None) and ``module`` (GSSC, pretrained, else None; the
         windows are then ``gssc_preprocess``-ed for every row).
     """
-    from .data import robust_scale_per_recording, sequences
+    from braindecode_sleepkd.evaluation.data import (
+        robust_scale_per_recording,
+        sequences,
+    )
 
     if regime.loso:
         from .loso import load
 
         windows, _ = load(cfg.data, DREAMS_SUBJECTS[regime.cohort], 100.0)
     else:
-        from ..datasets import simulate_sleep_eeg
+        from braindecode_sleepkd.datasets import simulate_sleep_eeg
 
         windows = simulate_sleep_eeg(
             39, cfg.epochs_per_recording, sfreq=cfg.sfreq, seed=0
         )
     P = module = None
     if regime.teacher == "yasa":
-        from ..teachers.yasa import YASATeacher
+        from braindecode_sleepkd.teachers.yasa import YASATeacher
 
         P = YASATeacher().predict_proba(windows, SEQ_LEN)
     elif regime.teacher == "gssc":
-        from ..teachers import GSSCTeacher, gssc_preprocess
+        from braindecode_sleepkd.teachers import GSSCTeacher, gssc_preprocess
 
         windows, module = gssc_preprocess(windows), GSSCTeacher()
     X, y, subjects, recordings, _ = sequences(windows, SEQ_LEN)
@@ -242,7 +246,7 @@ def split_data(regime, cfg, data, where, work):
         :func:`~.gap.labelled_split` data with ``X, recordings, seq_len,
         teacher, t_pred`` and the teacher's test ``teacher_scores``.
     """
-    from .. import preset
+    from braindecode_sleepkd import preset
 
     X, y, subjects = data["X"], data["y"], data["subjects"]
     if regime.loso:
@@ -305,7 +309,7 @@ def fit_regime(name, cfg, rows, runs, work, save=None, log=print):
     dict
         ``runs``.
     """
-    from .. import preset
+    from braindecode_sleepkd import preset
 
     regime = REGIMES[name]
     rows = ["alone", *[r for r in check_names(rows, ROWS, "rows") if r != "alone"]]

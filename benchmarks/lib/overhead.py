@@ -53,8 +53,8 @@ def epoch_seconds(family, n_seq, seq_len, epochs, repeats):
     """
     import torch
 
-    from ..estimator import SleepKDClassifier
-    from ..models import preset
+    from braindecode_sleepkd.estimator import SleepKDClassifier
+    from braindecode_sleepkd.models import preset
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n_seq, seq_len, 1, 3000)).astype(np.float32)

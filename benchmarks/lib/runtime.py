@@ -119,9 +119,9 @@ def models(tmp, night, sfreq, seq_len):
     import torch
     from sleepkd_runtime.edf import read_edf_epochs
 
-    from .. import export as ex
-    from ..contract import Contract
-    from ..models import preset
+    from braindecode_sleepkd import export as ex
+    from braindecode_sleepkd.contract import Contract
+    from braindecode_sleepkd.models import preset
 
     torch.manual_seed(0)
     model = preset("deepsleepnet", "student", sfreq=sfreq).eval()

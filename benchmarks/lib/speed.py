@@ -37,8 +37,8 @@ def preset_rows(args):
         :func:`~braindecode_sleepkd.evaluation.compare_models`) and the 1-min
         load average before the timing.
     """
-    from ..evaluation import compare_models
-    from ..models import ROLES, preset
+    from braindecode_sleepkd.evaluation import compare_models
+    from braindecode_sleepkd.models import ROLES, preset
 
     default_threads = torch.get_num_threads()
     threads = args.threads or sorted({default_threads, 1}, reverse=True)

@@ -58,9 +58,9 @@ def fit_variants(train, test, teacher_epochs, max_epochs, seeds, log=print):
     """
     import torch
 
-    from ..estimator import SleepKDClassifier
-    from ..metrics import n_parameters, scores
-    from ..models import preset
+    from braindecode_sleepkd.estimator import SleepKDClassifier
+    from braindecode_sleepkd.metrics import n_parameters, scores
+    from braindecode_sleepkd.models import preset
 
     (Xtr, ytr), (Xte, yte) = train, test
     common = dict(batch_size=16, lr=1e-3, verbose=0, seq_len=10, recipe="paper")

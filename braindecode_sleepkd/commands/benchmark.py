@@ -13,8 +13,8 @@ _INT_LIST = "comma-separated integers"
 
 def add_parser(subparsers):
     """Register the ``benchmark`` sub-command."""
-    from ..benchmark.data import DATASETS
-    from ..benchmark.runner import METHODS
+    from ..evaluation.data import DATASETS
+    from ..evaluation.runner import METHODS
     from ..models import FAMILIES
 
     p = subparsers.add_parser(
@@ -82,7 +82,7 @@ def add_parser(subparsers):
 
 
 def _config(args):
-    from ..benchmark.runner import BenchmarkConfig
+    from ..evaluation.runner import BenchmarkConfig
 
     values = {}
     if args.config:
@@ -123,9 +123,9 @@ def _config(args):
 
 def run(args):
     """Run the benchmark and write its report; returns 0."""
-    from ..benchmark.report import write_report
-    from ..benchmark.runner import run_benchmark
-    from ..benchmark.scaling import scaling_sweep
+    from ..evaluation.report import write_report
+    from ..evaluation.runner import run_benchmark
+    from ..evaluation.scaling import scaling_sweep
 
     cfg = _config(args)
     command = "sleepkd " + " ".join(shlex.quote(a) for a in sys.argv[1:])

@@ -1,33 +1,50 @@
-"""Paper-style benchmark of the distillation methods (``sleepkd benchmark``).
+"""Evaluate a distillation on your own data: splits, comparisons, baselines, costs.
 
-One concept per module: :mod:`.data` (loading, per-recording scaling),
-:mod:`.splits` (subject-wise folds, leave one subject out, held-out
-subjects), :mod:`.rows` (fit these rows on these units, resumable),
-:mod:`.loso` (leave-one-subject-out distillation from an external teacher),
-:mod:`.external` (its rows and reports for YASA and GSSC),
-:mod:`.windows` (sequence outputs back to windows), :mod:`.baselines`
-(majority class, band-power logistic regression), :mod:`.stats`
-(aggregation, paired comparisons against a reference row, gap closed),
-:mod:`.gap` (gap closure over split x seed units) and :mod:`.gap_subjects`
-(over held-out subjects), :mod:`.cost` (size and CPU speed, child
-processes), :mod:`.faults` (kill-and-resume harness), :mod:`.night` (staging
-a night from EDF, stride agreement on DREAMS), :mod:`.runtime` (the torch-free
-runtime timed as whole processes), :mod:`.speed` (size and speed of the
-presets), :mod:`.latency` (onnxruntime against torch), :mod:`.int8` (int8
-students against float), :mod:`.memory` (peak memory of data loading),
-:mod:`.overhead` (cost of a distillation epoch), :mod:`.guard` (cost of the
-baseline guard), :mod:`.variants` (SleepKD settings compared),
-:mod:`.recipe` (the default recipe from the gap benchmarks),
-:mod:`.matrix` (the pre-registered evaluation matrix and its maximin rule),
-:mod:`.tables` (Markdown tables),
-:mod:`.writer` (the one results writer: JSON, Markdown, figure), :mod:`.cli`
-(what the benchmark commands share), :mod:`.progress` (progress display and
-budget), :mod:`.runner` (the cross-validated run of ``sleepkd benchmark``),
-:mod:`.scaling` (time and memory against data size) and :mod:`.report` (its
-``results.json``, Markdown and figures). Views: the package's one policy,
-:class:`~braindecode_sleepkd.distill.ConsistentViews`.
+What ``sleepkd benchmark`` runs, as functions to call on your own windows:
+
+- subject-wise splits: :func:`subject_folds`, :func:`leave_one_subject_out`,
+  :func:`held_out_split` (no subject on both sides);
+- paired comparisons with intervals: :func:`paired_comparison`,
+  :func:`compare_pairs`, :func:`paired_by_key`, and the share of the
+  teacher - student-alone gap a distilled student closes, :func:`gap_closed`;
+- the simple baselines every distillation must beat: :class:`MajorityClass`,
+  :class:`BandPowerLogReg`;
+- the cross-validated comparison of the methods, :func:`run_benchmark` with a
+  :class:`BenchmarkConfig` (``sleepkd benchmark``), and its report,
+  :func:`write_report`;
+- the size and speed of models, :func:`compare_models`, :func:`model_report`.
 """
 
-from .runner import METHODS, BenchmarkConfig, run_benchmark
+# Authors: braindecode-sleepkd developers
+# License: BSD-3-Clause
 
-__all__ = ["METHODS", "BenchmarkConfig", "run_benchmark"]
+from ..metrics import paired_comparison
+from .baselines import BandPowerLogReg, MajorityClass
+from .cost import ModelReport, compare_models, count_macs, model_report
+from .report import write_report
+from .runner import METHODS, BenchmarkConfig, run_benchmark
+from .splits import held_out_split, leave_one_subject_out, subject_folds
+from .stats import compare_pairs, gap_closed, paired_by_key
+from .windows import predict_stages, window_proba
+
+__all__ = [
+    "METHODS",
+    "BandPowerLogReg",
+    "BenchmarkConfig",
+    "MajorityClass",
+    "ModelReport",
+    "compare_models",
+    "compare_pairs",
+    "count_macs",
+    "gap_closed",
+    "held_out_split",
+    "leave_one_subject_out",
+    "model_report",
+    "paired_by_key",
+    "paired_comparison",
+    "predict_stages",
+    "run_benchmark",
+    "subject_folds",
+    "window_proba",
+    "write_report",
+]

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .metrics import inference_speed, n_parameters, size_mib
+from ..metrics import inference_speed, n_parameters, size_mib
 
 
 # --------------------------------------------------------------------------

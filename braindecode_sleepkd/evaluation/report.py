@@ -364,7 +364,7 @@ def write_report(results, out, command=None):
     Parameters
     ----------
     results : dict
-        From :func:`~braindecode_sleepkd.benchmark.run_benchmark`.
+        From :func:`~braindecode_sleepkd.evaluation.run_benchmark`.
     out : str | Path
         Folder (created).
     command : str | None

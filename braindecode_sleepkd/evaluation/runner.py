@@ -69,7 +69,7 @@ class BenchmarkConfig:
     Parameters
     ----------
     dataset : str
-        One of :data:`~braindecode_sleepkd.benchmark.data.DATASETS`.
+        One of :data:`~braindecode_sleepkd.evaluation.data.DATASETS`.
     family : {"deepsleepnet", "salient"}
         Model family of teacher, assistant and student.
     folds, seeds : int
@@ -359,7 +359,7 @@ def run_benchmark(cfg, stream=None, verbose=True):
     dict
         ``config``, ``data``, ``folds``, ``runs`` (one row per method, fold and
         seed), ``summary``, ``comparisons``, ``cost``, ``hypnogram``,
-        ``timing`` and ``notes``; see :mod:`~braindecode_sleepkd.benchmark.report`.
+        ``timing`` and ``notes``; see :mod:`~braindecode_sleepkd.evaluation.report`.
     """
     t_start = time.perf_counter()
     if cfg.threads:

@@ -100,7 +100,7 @@ def scaling_sweep(
     points = []
     for n in sizes:
         code = (
-            "import json; from braindecode_sleepkd.benchmark.scaling import _point; "
+            "import json; from braindecode_sleepkd.evaluation.scaling import _point; "
             f"print(json.dumps(_point({int(n)}, {family!r}, {int(seq_len)}, "
             f"{int(batch_size)}, {int(seed)})))"
         )

@@ -6,6 +6,7 @@ The paired comparison itself is :func:`braindecode_sleepkd.metrics.paired_compar
 import numpy as np
 
 from ..metrics import paired_comparison, scores
+from ..report import gap_share
 
 
 def mean_std(values):
@@ -96,6 +97,8 @@ def gap_closed(distilled, alone, teacher):
     ``mean(distilled - alone) / mean(teacher - alone)`` over the same units
     (NaN-aware means); with scalars, ``(distilled - alone) / (teacher - alone)``.
     1 matches the teacher, 0 the learner trained alone, < 0 is worse than alone.
+    The share itself is :func:`braindecode_sleepkd.report.gap_share`, the one
+    the estimator's report gives after a fit.
 
     Parameters
     ----------
@@ -114,10 +117,12 @@ def gap_closed(distilled, alone, teacher):
             f"gap_closed needs scores on the same units: shapes {d.shape}, "
             f"{a.shape}, {t.shape}."
         )
-    gap = np.nanmean(t - a) if t.size else float("nan")
-    if not np.isfinite(gap) or gap == 0:
+    if not t.size:
         return float("nan")
-    return float(np.nanmean(d - a) / gap)
+    gain, gap = float(np.nanmean(d - a)), float(np.nanmean(t - a))
+    if not np.isfinite(gap):
+        return float("nan")
+    return float(gap_share(gain, 0.0, gap)[0])
 
 
 def pooled_scores(labels, predictions, subjects):
