@@ -12,7 +12,7 @@ import sys
 
 from skorch.callbacks import PrintLog as _SkorchPrintLog
 
-__all__ = ["PrintLog", "strip_ansi", "use_color"]
+__all__ = ["PrintLog"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

@@ -41,7 +41,8 @@ from braindecode_sleepkd.datasets._windows import (
     raw_dataset,
 )
 from braindecode_sleepkd.estimator import SleepKDClassifier
-from braindecode_sleepkd.models import check_signal, preset
+from braindecode_sleepkd.models import preset
+from braindecode_sleepkd.models.sequence import check_signal
 
 CODES = [5] * 6 + [2] * 6 + [3] * 6 + [4] * 6  # 4 epochs: W, N2, N1, REM
 

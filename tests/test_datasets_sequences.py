@@ -5,8 +5,6 @@ import numpy as np
 import pytest
 
 from braindecode_sleepkd.datasets import (
-    RecordingSequenceSampler,
-    SequenceDataset,
     make_sequences,
     sequence_starts,
 )
@@ -14,6 +12,10 @@ from braindecode_sleepkd.datasets._windows import (
     annotate_epochs,
     make_windows,
     raw_dataset,
+)
+from braindecode_sleepkd.datasets.sequences import (
+    RecordingSequenceSampler,
+    SequenceDataset,
 )
 
 

@@ -10,9 +10,9 @@ from braindecode_sleepkd.models import (
     BraindecodeEncoder,
     SleepSequenceModel,
     from_braindecode,
-    infer_out_features,
     make_sleep_model,
 )
+from braindecode_sleepkd.models.braindecode_encoder import infer_out_features
 
 # Small settings so the tests stay fast; the defaults are the published sizes.
 SMALL = {

@@ -16,13 +16,14 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from braindecode_sleepkd.datasets import SequenceDataset, make_sequences
+from braindecode_sleepkd.datasets import make_sequences
 from braindecode_sleepkd.datasets._windows import (
     annotate_epochs,
     make_windows,
     raw_dataset,
 )
 from braindecode_sleepkd.datasets.paths import data_path
+from braindecode_sleepkd.datasets.sequences import SequenceDataset
 from braindecode_sleepkd.distill.losses import DKDLoss, HardCELoss, SoftKLLoss
 
 SFREQ = 1.0  # 30 samples per epoch: windows stay tiny

@@ -17,7 +17,6 @@ from mne.io.constants import FIFF
 from braindecode_sleepkd.datasets import (
     DREAMS,
     ISRUC,
-    SequenceDataset,
     SleepEDF,
     from_microvolts,
     load_sample,
@@ -32,6 +31,7 @@ from braindecode_sleepkd.datasets._windows import (
     raw_dataset,
 )
 from braindecode_sleepkd.datasets.paths import data_path
+from braindecode_sleepkd.datasets.sequences import SequenceDataset
 from braindecode_sleepkd.datasets.units import (
     MODEL_UNIT,
     RAW_UNIT,

@@ -13,8 +13,6 @@ from .isruc import ISRUC, read_isruc_labels, soft_targets
 from .paths import data_path
 from .sample import load_sample
 from .sequences import (
-    RecordingSequenceSampler,
-    SequenceDataset,
     make_sequences,
     sequence_starts,
 )
@@ -28,8 +26,6 @@ __all__ = [
     "ISRUC",
     "SLEEP_STAGES",
     "SleepEDF",
-    "RecordingSequenceSampler",
-    "SequenceDataset",
     "data_path",
     "from_microvolts",
     "load_sample",

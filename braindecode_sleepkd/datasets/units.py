@@ -12,7 +12,7 @@ sleep stagers and of this package's trained students). This module is the one
 place where a recording's values are turned into the model's input unit:
 :func:`to_microvolts`, used by
 :func:`~braindecode_sleepkd.datasets.make_sequences`,
-:class:`~braindecode_sleepkd.datasets.SequenceDataset` and
+:class:`~braindecode_sleepkd.datasets.sequences.SequenceDataset` and
 :func:`~braindecode_sleepkd.staging.read_epochs`; the fitted estimator then
 records ``unit="uV"`` in its preprocessing contract
 (:class:`~sleepkd_runtime.contract.Contract`), which staging and the runtime

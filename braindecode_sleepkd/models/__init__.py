@@ -3,14 +3,13 @@
 from .braindecode_encoder import (
     BraindecodeEncoder,
     from_braindecode,
-    infer_out_features,
     make_sleep_model,
 )
 from .classifier import EpochClassifier
 from .deepsleepnet_encoder import DeepSleepNetEncoder
 from .presets import FAMILIES, ROLES, DeepSleepNetKD, SalientKD, preset
 from .salient_encoder import SalientEncoder
-from .sequence import SleepFeatures, SleepSequenceModel, check_signal
+from .sequence import SleepFeatures, SleepSequenceModel
 from .sequence_learners import (
     SEQUENCE_LEARNERS,
     BiLSTMLearner,
@@ -38,9 +37,7 @@ __all__ = [
     "SleepSequenceModel",
     "TemporalConvLearner",
     "TransformerLearner",
-    "check_signal",
     "from_braindecode",
-    "infer_out_features",
     "make_sequence_learner",
     "make_sleep_model",
     "preset",

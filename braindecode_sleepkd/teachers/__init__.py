@@ -3,7 +3,7 @@
 from .base import ExternalTeacher, is_external_teacher
 from .ensemble import EnsembleTeacher
 from .gssc import GSSCTeacher, gssc_preprocess
-from .yasa import YASATeacher, map_windows_to_epochs, yasa_proba_to_labels
+from .yasa import YASATeacher, yasa_proba_to_labels
 
 __all__ = [
     "EnsembleTeacher",
@@ -12,6 +12,5 @@ __all__ = [
     "YASATeacher",
     "gssc_preprocess",
     "is_external_teacher",
-    "map_windows_to_epochs",
     "yasa_proba_to_labels",
 ]

@@ -217,9 +217,7 @@ class YASATeacher(ExternalTeacher):
         hold volts as MNE expects; else read from the amplitude); for a bare
         array given to :meth:`score_array`, read from its amplitude (a median
         standard deviation per 30-s epoch above 1e-3 is microvolts, e.g. the
-        cohort code's arrays). ``"uV"`` or ``"V"`` force the unit (before
-        version 0.3 the default was ``"uV"``, the unit the loaders then put in
-        their raw objects).
+        cohort code's arrays). ``"uV"`` or ``"V"`` force the unit.
     min_duration : float
         Shortest recording (seconds, from the first scored epoch) that is
         scored; YASA itself recommends at least 5 minutes.
