@@ -103,10 +103,10 @@ print(clf.alignments_["assistant"])
 # GSSC and the student against the expert
 # ----------------------------------------
 # The student stages the held-out excerpt one window at a time
-# (:func:`~braindecode_sleepkd.gallery.student_stages`: a window's stage comes
+# (``_helpers.student_stages``: a window's stage comes
 # from the sequences that hold it). Each scorer's kappa against the expert is
 # printed and the three hypnograms are stacked, stages from top to bottom W,
-# REM, N1, N2, N3 (:func:`~braindecode_sleepkd.gallery.compare_hypnograms`).
+# REM, N1, N2, N3 (``_helpers.compare_hypnograms``).
 student_pred = student_stages(clf, test)
 compare_hypnograms(
     y_test, {"GSSC (teacher)": gssc_pred, "Student": student_pred}, title="Excerpt 1"

@@ -79,8 +79,8 @@ for role, sizes in SIZES.items():
 # Distil with :class:`~braindecode_sleepkd.estimator.SleepKDClassifier`
 # ------------------------------------------------------------------------
 # The roles are given as preset names; the sizes are routed to each model with
-# ``<role>__<parameter>`` (:func:`~braindecode_sleepkd.gallery.role_params`
-# writes them from ``SIZES``; :func:`~braindecode_sleepkd.gallery.sample_fit_params`
+# ``<role>__<parameter>`` (``_helpers.role_params``
+# writes them from ``SIZES``; ``_helpers.sample_fit_params``
 # holds the small, seeded fit settings of the gallery). ``fit`` trains the
 # teacher on the labels, distils it into the assistant, then the assistant into
 # the student (SleepKD: epoch- and sequence-level feature losses, soft KL and
