@@ -1,4 +1,4 @@
-"""The evaluation library under the benchmark scripts: splits, rows, stats, writer."""
+"""The evaluation family (splits, stats, writer), the experiments' rows and tables."""
 
 import json
 
