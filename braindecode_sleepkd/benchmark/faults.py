@@ -29,6 +29,7 @@ STAGES = ("teacher", "assistant", "student")
 #: The fit under test: presets shrunk by routed parameters (two or more routed
 #: parameters used to break resuming in a new process), dropout on.
 PARAMS = dict(
+    strategy="sleepkd",
     recipe="paper",
     max_epochs=3,
     batch_size=4,

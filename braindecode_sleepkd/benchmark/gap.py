@@ -198,6 +198,7 @@ def fit_record(d, n_unlabelled, assistant, seed, epochs, **params):
         teacher_pretrained=d["teacher"] is not None,
         max_epochs=epochs,
         random_state=seed,
+        baseline=None,  # the student alone is its own line
         **params,
     ).fit(d["Xl"], d["yl"], groups=d.get("gl"), teacher_proba=proba, unlabelled=Xu)
     pred, stats = clf.predict(d["Xte"]), stage_stats(clf)
