@@ -27,8 +27,7 @@ import numpy as np
 import torch
 
 from braindecode_sleepkd import SleepKDClassifier
-from braindecode_sleepkd.datasets import load_sample, make_sequences
-from braindecode_sleepkd.datasets import simulate_sleep_eeg
+from braindecode_sleepkd.datasets import load_sample, make_sequences, simulate_sleep_eeg
 from braindecode_sleepkd.report import DistillationGuardWarning
 
 RESULTS = Path(__file__).parent / "results"

@@ -327,9 +327,11 @@ class SleepKDClassifier(PredictorMixin, StageStepsMixin, NeuralNetClassifier):
             self.train_split, groups is not None, self.random_state
         )
         skip = check_guard(self, self.valid_split_)
-        X, y, groups, external = prepare_fit_data(
+        X, y, groups, external, learnt = prepare_fit_data(
             self, X, y, groups, teacher_proba, unlabelled
         )
+        for name, value in learnt.items():
+            setattr(self, name, value)
         if groups is not None:
             fit_params["groups"] = np.asarray(groups)
         skip = skip or check_guard_labels(self, y)

@@ -111,13 +111,18 @@ class StageStepsMixin:
             self.history.record_batch(f"{prefix}_loss_{name}", float(value.detach()))
         return sum(y_pred.terms.values())
 
+    def _stage_forward(self, batch, training):
+        """The stage's outputs and summed loss on ``batch``."""
+        self.distiller_.train(training)
+        x, index, yi = self.split_batch(batch)
+        with self.step_context() if training else torch.no_grad():
+            y_pred = self.distiller_(x, yi, index)
+            loss = self.get_loss(y_pred, yi, X=x, training=training)
+        return y_pred, loss
+
     def train_step_single(self, batch, **fit_params):
         """One optimisation step of the current learner."""
-        self.distiller_.train(True)
-        x, index, yi = self.split_batch(batch)
-        with self.step_context():
-            y_pred = self.distiller_(x, yi, index)
-            loss = self.get_loss(y_pred, yi, X=x, training=True)
+        y_pred, loss = self._stage_forward(batch, training=True)
         if self.diagnostics and len(self.history[-1]["batches"]) == 1:
             params = [p for _, p in self.get_all_learnable_params()]
             record_gradient_shares(self.history, y_pred.terms, params)
@@ -134,11 +139,7 @@ class StageStepsMixin:
 
     def validation_step(self, batch, **fit_params):
         """Loss of the current learner on a validation batch."""
-        self.distiller_.train(False)
-        x, index, yi = self.split_batch(batch)
-        with torch.no_grad():
-            y_pred = self.distiller_(x, yi, index)
-            loss = self.get_loss(y_pred, yi, X=x, training=False)
+        y_pred, loss = self._stage_forward(batch, training=False)
         return y_pred.step(loss)
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
