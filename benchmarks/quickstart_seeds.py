@@ -81,7 +81,7 @@ def main(argv=None):
         f"({rows[0]['n2_accuracy']:.2f} accuracy and {rows[0]['n2_macro_f1']:.2f} "
         "macro-F1 for always answering N2).",
         "",
-        "| random state | accuracy | macro-F1 | fit (s) |",
+        "| random state | accuracy | macro-F1 | fit (s, wall, shared machine) |",
         "|---|---|---|---|",
         *(
             f"| {r['random_state']} | {r['accuracy']:.3f} | {r['macro_f1']:.3f} "
