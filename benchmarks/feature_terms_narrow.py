@@ -21,11 +21,10 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
+from guard_default_cost import simulated_data  # a script beside this one
 
 from braindecode_sleepkd import SleepKDClassifier
-from braindecode_sleepkd.datasets import make_sequences, simulate_sleep_eeg
 from braindecode_sleepkd.metrics import macro_f1
 from braindecode_sleepkd.models import preset
 
@@ -37,15 +36,6 @@ ROWS = {
 }
 
 
-def data(nights, per_night, seed):
-    """Robust-scaled sequences of 10 epochs, labels, subjects (10 min of wake)."""
-    windows = simulate_sleep_eeg(nights, per_night, seed=seed, crop_wake_mins=10)
-    X, y, subjects = make_sequences(windows, seq_len=10)
-    med = np.median(X, axis=(1, 2, 3), keepdims=True)
-    iqr = np.subtract(*np.percentile(X, [75, 25], axis=(1, 2, 3), keepdims=True))
-    return ((X - med) / (iqr + 1e-8)).astype(np.float32), y, subjects
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nights", type=int, default=8)
@@ -55,7 +45,10 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    X, y, subjects = data(args.nights, args.epochs_per_night, args.seed)
+    # robust-scaled sequences of 10 epochs, 10 min of wake kept per night
+    X, y, subjects = simulated_data(
+        args.nights, args.epochs_per_night, args.seed, crop_wake_mins=10
+    )
     test = subjects == subjects.max()
     common = dict(
         batch_size=16, random_state=args.seed, verbose=0, train_split=False,

@@ -40,9 +40,13 @@ def sample_data():
     return X[train], y[train], subjects[train]
 
 
-def simulated_data(nights, per_night):
-    """Sequences, labels and subjects of simulated nights (robust-scaled)."""
-    windows = simulate_sleep_eeg(nights, per_night, seed=0)
+def simulated_data(nights, per_night, seed=0, **options):
+    """Sequences of 10 epochs, labels and subjects of simulated nights.
+
+    Each sequence is centred on its median and divided by its inter-quartile
+    range; ``options`` go to ``simulate_sleep_eeg``.
+    """
+    windows = simulate_sleep_eeg(nights, per_night, seed=seed, **options)
     X, y, subjects = make_sequences(windows, seq_len=10)
     med = np.median(X, axis=(1, 2, 3), keepdims=True)
     iqr = np.subtract(*np.percentile(X, [75, 25], axis=(1, 2, 3), keepdims=True))

@@ -29,7 +29,6 @@ STAGES = ("teacher", "assistant", "student")
 #: The fit under test: presets shrunk by routed parameters (two or more routed
 #: parameters used to break resuming in a new process), dropout on.
 PARAMS = dict(
-    strategy="sleepkd",
     recipe="paper",
     max_epochs=3,
     batch_size=4,
@@ -81,8 +80,9 @@ def worker(checkpoint_dir, progress, result):
     ckpt = None if checkpoint_dir == "-" else checkpoint_dir
     family = "deepsleepnet"
     clf = SleepKDClassifier(
-        family, family, family, checkpoint_dir=ckpt, callbacks=[Progress()], **PARAMS
-    )
+        family, family, family, strategy="sleepkd", checkpoint_dir=ckpt,
+        callbacks=[Progress()], **PARAMS,
+    )  # fmt: skip
     clf.fit(X, y)
     np.save(result + ".npy", clf.predict_proba(X))
     Path(result + ".json").write_text(json.dumps({"stages": clf.stages_}))
