@@ -49,7 +49,9 @@ def make(cond, unit, teacher, args):
         return SleepKDClassifier(teacher, None, "deepsleepnet", strategy="kd", **kw)
     assistant = preset("deepsleepnet", args.assistant_role)
     recipe = "authors" if cond == "sleepkd_gssc_authors" else "paper"
-    return SleepKDClassifier(teacher, assistant, "deepsleepnet", recipe=recipe, **kw)
+    return SleepKDClassifier(
+        teacher, assistant, "deepsleepnet", strategy="sleepkd", recipe=recipe, **kw
+    )
 
 
 def run(args):

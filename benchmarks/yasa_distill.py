@@ -45,7 +45,9 @@ def make(row, unit, teacher, args):
         return SleepKDClassifier(None, None, "deepsleepnet", strategy="scratch", **kw)
     if row == "kd_yasa":
         return SleepKDClassifier(teacher, None, "deepsleepnet", strategy="kd", **kw)
-    return SleepKDClassifier(teacher, args.assistant, "deepsleepnet", **kw)
+    return SleepKDClassifier(
+        teacher, args.assistant, "deepsleepnet", strategy="sleepkd", **kw
+    )
 
 
 def run(args):

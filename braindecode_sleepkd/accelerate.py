@@ -4,7 +4,8 @@
 with :class:`~braindecode_sleepkd.estimator.SleepKDClassifier`: every stage
 (teacher, assistant, student) is prepared with the accelerator (mixed precision,
 gradient accumulation, device placement), its loss is the estimator's
-stage's weighted terms and its backward pass ``accelerator.backward``.
+stage's weighted terms (the estimator's own training step, run under the
+accelerator's autocast) and its backward pass ``accelerator.backward``.
 
 Needs ``pip install braindecode-sleepkd[dist]`` (``accelerate``).
 """
@@ -126,12 +127,14 @@ class AcceleratedSleepKDClassifier(AccelerateMixin, SleepKDClassifier):
         self._wrapped_with_accelerator = False
         self._initialize_accelerator()
 
-    def train_step_single(self, batch, **fit_params):
-        """One step: the distillation stage's loss, ``accelerator.backward``."""
-        self.distiller_.train(True)
-        x, index, yi = self.split_batch(batch)
-        with self.accelerator.autocast():
-            y_pred = self.distiller_(x, yi, index)
-            loss = self.get_loss(y_pred, yi, X=x, training=True)
+    #: skorch's ``AccelerateMixin`` has its own training step; use the
+    #: estimator's, whose two hooks below run it under the accelerator.
+    train_step_single = SleepKDClassifier.train_step_single
+
+    def step_context(self):
+        """The accelerator's autocast (mixed precision) around forward and loss."""
+        return self.accelerator.autocast()
+
+    def backward(self, loss):
+        """``accelerator.backward`` (loss scaling, gradient accumulation)."""
         self.accelerator.backward(loss)
-        return y_pred.step(loss)

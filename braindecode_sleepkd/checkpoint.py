@@ -215,15 +215,16 @@ class StageStore:
         if finished and partial.exists():
             partial.unlink()
 
-    def load(self, learner, stage, net, budget):
-        """Restore ``learner``'s stage if saved.
+    def load(self, learner, stage, optimizer, budget, device):
+        """Restore ``learner``'s stage and ``optimizer`` if saved.
 
         Returns
         -------
         status : {"finished", "continue", "partial", None}
             A finished stage with this budget, a finished one to continue to a
             larger budget, an interrupted one, or nothing saved.
-        epochs_done : int
+        history : skorch.history.History | None
+            The saved stage's history (None when nothing was saved).
 
         Raises
         ------
@@ -231,12 +232,12 @@ class StageStore:
             If a finished stage ran for a larger budget than ``budget``.
         """
         if self.directory is None or not self.directory.exists():
-            return None, 0
+            return None, None
         for partial, status in ((False, "finished"), (True, "partial")):
             path = self.path(learner, partial=partial)
             if not path.exists():
                 continue
-            state = torch.load(path, map_location=net.device, weights_only=False)
+            state = torch.load(path, map_location=device, weights_only=False)
             if status == "finished" and state["budget"] > budget:
                 raise ValueError(
                     f"checkpoint {path} holds a {learner} stage finished after a "
@@ -247,8 +248,7 @@ class StageStore:
                 status = "continue"
             stage.learner.load_state_dict(state["module"])
             stage.alignments.load_state_dict(state["alignments"])
-            net.history_ = History(state["history"])
-            net.optimizer_.load_state_dict(state["optimizer"])
+            optimizer.load_state_dict(state["optimizer"])
             _set_random_states(state["random"], stage.generators())
-            return status, len(net.history_)
-        return None, 0
+            return status, History(state["history"])
+        return None, None

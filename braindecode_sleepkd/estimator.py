@@ -1,43 +1,44 @@
 """SleepKDClassifier: staged teacher -> assistant -> student distillation."""
 
+import copy
+import time
+import warnings
+
 import numpy as np
 import torch
 from skorch import NeuralNetClassifier
-from skorch.dataset import Dataset
-from skorch.exceptions import NotInitializedError
-from skorch.utils import to_tensor
+from skorch.history import History
 from torch import nn
 
-from .callbacks import lr_scheduler, stage_callbacks
 from .checkpoint import StageStore, data_fingerprint, describe_params
-from .constants import ROLES, UNLABELLED
-from .contract import apply_contract, check_contract
-from .distill.diagnostics import hard_targets, record_gradient_shares
+from .constants import ROLES
 from .distill.losses import HardCELoss
 from .distill.recipes import recipe_settings
 from .distill.strategies import make_strategy
-from .guard import check_guard, check_guard_labels, copy_student, run_guard
-from .inputs import as_sequences, check_labels, prepare_fit_data, split_batch
+from .distill.strategies.base import Link
+from .guard import announce, check_guard, check_guard_labels, guard_report
+from .inputs import prepare_fit_data
+from .predicting import PredictorMixin
+from .report import GuardSkipped
 from .roles import build_roles, check_links, check_models
 from .splits import fit_split
-from .training import run_stage, seed_stage
+from .steps import StageStepsMixin
+from .training import StageRun, seed_stage
 
 #: Parameters that can change on a fitted estimator without unfitting it.
 _KEEPS_FIT = ("verbose", "batch_size", "checkpoint_dir", "cache_max_gb", "device")
-#: Sequences scaled (and predicted) at a time by ``predict_proba``.
-PREDICT_CHUNK = 256
 
 
-class SleepKDClassifier(NeuralNetClassifier):
+class SleepKDClassifier(PredictorMixin, StageStepsMixin, NeuralNetClassifier):
     """Teacher -> teacher assistant -> student knowledge distillation.
 
     ``fit`` trains the teacher (or uses a given pre-trained one) and distils it
     into the student, through the teacher assistant for the strategies that use
-    one (``"sleepkd"``, ``"takd"``, ``"dgkd"``; the default ``"kd"`` does
-    not). Each stage is a
-    :class:`~braindecode_sleepkd.distill.DistillationStage`. Afterwards the
-    estimator behaves as the student: ``predict``, ``predict_proba`` and
-    ``score`` use ``module_``.
+    one (the default ``"sleepkd"``, ``"takd"``, ``"dgkd"``). Each stage is a
+    :class:`~braindecode_sleepkd.distill.DistillationStage`. With validation
+    data, the baseline guard also trains the student alone and keeps the
+    better of the two students. Afterwards the estimator behaves as the
+    student: ``predict``, ``predict_proba`` and ``score`` use ``module_``.
 
     Parameters
     ----------
@@ -49,22 +50,17 @@ class SleepKDClassifier(NeuralNetClassifier):
         instance (copied, never modified; with ``random_state`` set its weights
         are re-initialised under the seed, except a ``teacher_pretrained``
         teacher's). ``assistant=None`` distils teacher -> student directly.
-    strategy : str, default="kd"
+    strategy : str, default="sleepkd"
         Distillation method: one of :func:`~braindecode_sleepkd.distill.strategies`.
-        Method parameters are set as ``strategy__<name>``. The default, KD with
-        the recipe's soft and hard weights (teacher -> student, the assistant is
-        not trained), is the maximin choice of the pre-registered evaluation
-        matrix (``benchmarks/results/matrix_all.md``): its worst regime is the
-        best, never significantly below the student alone. ``"sleepkd"`` runs
-        the paper's chain teacher -> assistant -> student with feature terms.
+        Method parameters are set as ``strategy__<name>``. ``"sleepkd"`` trains
+        teacher -> assistant -> student with the epoch-feature,
+        sequence-feature, soft and hard terms (teacher -> student when
+        ``assistant`` is None); ``"kd"`` distils the outputs only, teacher ->
+        student (the assistant is not trained).
     recipe : {"paper", "authors", "function_matching"}, default="paper"
         Fills in every loss setting left at None (weights, temperature, feature
         normalisation and alignment, consistent views); see
         :data:`~braindecode_sleepkd.distill.recipes.RECIPES` for each one's source.
-        The default's weights (soft 0.4, hard 0.1, T = 1) are the matrix's
-        maximin choice with ``strategy="kd"`` and its runner-up with
-        ``"sleepkd"``; ``"function_matching"`` was significantly below the
-        student alone in two regimes.
     alpha_epoch, beta_seq, gamma_soft, delta_hard : float | None, default=None
         Weights of the epoch-feature, sequence-feature, soft (KL) and hard (CE)
         terms (None: the recipe's; the paper's are 0.3, 0.2, 0.4, 0.1).
@@ -111,23 +107,22 @@ class SleepKDClassifier(NeuralNetClassifier):
         the same configuration on the same data resumes from it exactly.
     random_state : int | None, default=None
         Seed of all random choices (weights, shuffling, dropout), per stage.
-    baseline : {None, "student"}, default=None
-        ``"student"``: the baseline guard. Also train the student alone (a
-        copy of its initial weights, hard labels only, the student's epoch
-        budget, split and seed), score every model on the validation subjects
-        into ``report_`` (printed when ``verbose``) and warn once
+    baseline : {"auto", "student", None}, default="auto"
+        The baseline guard: also train the student alone (a copy of its
+        initial weights, hard labels only, the student's epoch budget, split,
+        seed and callbacks), score every model on the validation subjects into
+        ``report_`` (printed when ``verbose``) and warn
         (:class:`~braindecode_sleepkd.report.DistillationGuardWarning`, a
-        ``UserWarning``) when the distilled student or the teacher is not
-        better than the student alone. Needs validation data (``groups`` or
-        ``train_split``). It costs one more student stage: on the DREAMS
-        sample (30 training sequences, deepsleepnet presets, 5 epochs per
-        stage, one CPU thread) a fit took 6.1 s instead of 5.1 s (x1.19;
-        see :ref:`baseline_guard`). Off by default: it needs held-out
-        subjects.
-    select : {"distilled", "best"}, default="distilled"
-        The fitted predictor (``module_``): the distilled student, or
-        (``"best"``, with ``baseline="student"``) the better of the distilled
-        student and the student alone by validation kappa.
+        ``UserWarning``, naming both kappas) when the distilled student or the
+        teacher is not better than the student alone. ``"auto"``: whenever the
+        fit has validation data (``groups`` or ``train_split``) and scored
+        epochs, else not (``report_`` says why). ``"student"``: always (an
+        error without validation data). None: never. It costs one more
+        student stage (see :ref:`baseline_guard`).
+    select : {"best", "distilled"}, default="best"
+        Where the guard runs, the fitted predictor (``module_``): the better of
+        the distilled student and the student alone by validation kappa (the
+        distilled one on a tie), or always the distilled student.
     verbose : int, default=1
         0: silent; 1: a header per stage and skorch's epoch table; 2: also a
         progress bar per stage.
@@ -172,10 +167,11 @@ class SleepKDClassifier(NeuralNetClassifier):
     valid_split_ : callable | None
         The validation split the last ``fit`` used (see ``train_split``).
     student_alone_ : torch.nn.Module
-        With ``baseline="student"``: the student trained alone on the labels.
-    report_ : DistillationReport | None
-        With ``baseline="student"``: the
-        :class:`~braindecode_sleepkd.report.DistillationReport`; else None.
+        Where the guard ran: the student trained alone on the labels.
+    report_ : DistillationReport | GuardSkipped
+        Where the guard ran, the
+        :class:`~braindecode_sleepkd.report.DistillationReport`; else a
+        :class:`~braindecode_sleepkd.report.GuardSkipped` that says why.
     """
 
     def __init__(
@@ -184,7 +180,7 @@ class SleepKDClassifier(NeuralNetClassifier):
         assistant=None,
         student=None,
         *,
-        strategy="kd",
+        strategy="sleepkd",
         alpha_epoch=None,
         beta_seq=None,
         gamma_soft=None,
@@ -206,8 +202,8 @@ class SleepKDClassifier(NeuralNetClassifier):
         diagnostics=True,
         checkpoint_dir=None,
         random_state=None,
-        baseline=None,
-        select="distilled",
+        baseline="auto",
+        select="best",
         criterion=HardCELoss,
         optimizer=torch.optim.AdamW,
         lr=1e-3,
@@ -253,54 +249,11 @@ class SleepKDClassifier(NeuralNetClassifier):
     def _get_param_names(self):
         return [k for k in super()._get_param_names() if k not in ("module", "classes")]
 
-    @property
-    def _default_callbacks(self):
-        stage = getattr(self, "distiller_", None)
-        if stage is None:
-            return stage_callbacks((), self.n_classes, self.verbose)
-        n_batches = -(-self._n_train // self.batch_size)
-        scheduler = lr_scheduler(self.lr_schedule, self._budget, self.lr, n_batches)
-        return stage_callbacks(
-            stage.term_names(),
-            self.n_classes,
-            self.verbose,
-            scheduler,
-            best=self._selects_best_epoch(),
-        )
-
-    # --- validation by subject (issue 26, item 3) ---------------------------
-    def _selects_best_epoch(self):
-        """Whether stages restore their best-kappa epoch (validation, no user rule)."""
-        user_restores = any(
-            getattr(cb, "load_best", False)
-            for cb in (
-                c[1] if isinstance(c, tuple) else c for c in self.callbacks or ()
-            )
-        )
-        return (
-            bool(getattr(self, "valid_split_", self.train_split)) and not user_restores
-        )
-
-    def get_split_datasets(self, X, y=None, **fit_params):
-        """Train and validation data of a stage (see :func:`~.splits.fit_split`)."""
-        split = getattr(self, "valid_split_", self.train_split)
-        dataset = self.get_dataset(X, y)
-        if not split:
-            return dataset, None
-        return split(dataset, y, **fit_params)
-
-    # ------------------------------------------------------------------------
-
     def set_params(self, **params):
         """Set parameters; changing a model-shaping one unfits the estimator."""
         if getattr(self, "fitted_", False) and set(params) - set(_KEEPS_FIT):
             self.fitted_ = False
         return super().set_params(**params)
-
-    @property
-    def classes_(self):
-        """Class labels ``0 .. n_classes - 1``."""
-        return np.arange(self.n_classes)
 
     # ----------------------------------------------------------------- roles
     def models_(self):
@@ -329,37 +282,6 @@ class SleepKDClassifier(NeuralNetClassifier):
             **self.get_params_for("strategy"),
         )
         return self
-
-    def get_all_learnable_params(self):
-        """Parameters of the current learner and of its alignment modules."""
-        stage = getattr(self, "distiller_", None)
-        if stage is not None:
-            yield from stage.named_learnable_parameters(self.stage_)
-        else:
-            for name, param in self.module_.named_parameters():
-                yield f"student.{name}", param
-
-    # ------------------------------------------------------------------- data
-    def get_dataset(self, X, y=None):
-        """Wrap sequences in a skorch Dataset whose X carries each item's index."""
-        if isinstance(X, Dataset):  # already wrapped (e.g. by fit)
-            return X
-        if hasattr(X, "datasets"):  # braindecode windows
-            X, _, _ = as_sequences(X, None, self.seq_len, self.seq_stride)
-        elif isinstance(X, torch.utils.data.Dataset):  # a user's own dataset
-            return X
-        return Dataset({"x": X, "index": np.arange(len(X))}, y)
-
-    def check_is_fitted(self, attributes=None, *args, **kwargs):
-        """Raise ``NotInitializedError`` (a ``NotFittedError``) before ``fit``."""
-        if not getattr(self, "fitted_", False) and not hasattr(self, "stage_"):
-            raise NotInitializedError(
-                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' "
-                "with appropriate arguments before using this estimator."
-            )
-
-    def __sklearn_is_fitted__(self):
-        return bool(getattr(self, "fitted_", False))
 
     # ---------------------------------------------------------------- fitting
     def fit(
@@ -400,17 +322,39 @@ class SleepKDClassifier(NeuralNetClassifier):
         self
         """
         self.__dict__.pop("stage_", None)
-        self.fitted_ = False
+        self.fitted_, self.report_ = False, None
         self.valid_split_ = fit_split(
             self.train_split, groups is not None, self.random_state
         )
-        check_guard(self, self.valid_split_)  # baseline guard (issue 26, item 4)
-        self.report_ = None
-        X, y, groups, external = prepare_fit_data(
+        skip = check_guard(self, self.valid_split_)
+        X, y, groups, external, learnt = prepare_fit_data(
             self, X, y, groups, teacher_proba, unlabelled
         )
+        for name, value in learnt.items():
+            setattr(self, name, value)
         if groups is not None:
             fit_params["groups"] = np.asarray(groups)
+        skip = skip or check_guard_labels(self, y)
+        links, store = self._initialize_fit(X, y, external)
+        dataset = self.get_dataset(X, y)
+        self.__dict__.pop("student_alone_", None)
+        if skip is None:  # the student alone starts from the student's weights
+            object.__setattr__(self, "student_alone_", copy.deepcopy(self.student_))
+        for link in links:
+            if not self._fit_stage(link, dataset, y, store, external, fit_params):
+                return self  # interrupted: resumable from checkpoint_dir
+        self.module_ = self.student_
+        if skip is not None:
+            self.report_ = GuardSkipped(skip)
+        elif not self._fit_guard(dataset, y, store, external, links, fit_params):
+            return self  # interrupted: resumable from checkpoint_dir
+        self.history_ = self.histories_.get("student", self.history_)
+        self.__dict__.pop("stage_", None)
+        self.fitted_ = True
+        return self
+
+    def _initialize_fit(self, X, y, external):
+        """Build and check the models and links; open the checkpoint store."""
         if not (self.warm_start and self.initialized_):
             seed_stage(self, 0)
             self.initialize()
@@ -419,7 +363,6 @@ class SleepKDClassifier(NeuralNetClassifier):
         has_assistant = self.assistant_ is not None and self.ablation != "no_assistant"
         links = self.strategy_.links(has_assistant)
         check_links(self, links, external, y)
-        check_guard_labels(self, y)
         store = StageStore(
             self.checkpoint_dir,
             describe_params(self.get_params(deep=False), self._weights_matter),
@@ -428,36 +371,65 @@ class SleepKDClassifier(NeuralNetClassifier):
             else {},
         )
         self.checkpoint_path_ = store.directory
-        dataset = self.get_dataset(X, y)
         self.histories_, self.stages_ = {}, []
-        if self.baseline is not None:
-            # not a skorch-managed module: set past skorch's attribute check
-            object.__setattr__(self, "student_alone_", copy_student(self))
-        for link in links:
-            if link.learner == "teacher" and self.teacher_pretrained:
-                self.stages_.append("teacher: pretrained, not trained")
-            elif link.learner == "teacher" and external:
-                self.stages_.append(
-                    "teacher: external probabilities (only the soft and hard terms "
-                    "apply when the teacher guides)"
-                )
-            elif not run_stage(self, link, dataset, y, store, external, fit_params):
-                return self  # interrupted: resumable from checkpoint_dir
+        return links, store
+
+    def _fit_stage(self, link, dataset, y, store, external, fit_params):
+        """Train ``link``'s learner (one stage); False when interrupted."""
+        if link.learner == "teacher" and (self.teacher_pretrained or external):
+            self.stages_.append(
+                "teacher: pretrained, not trained"
+                if self.teacher_pretrained
+                else "teacher: external probabilities (only the soft and hard "
+                "terms apply when the teacher guides)"
+            )
+            return True
+        run = StageRun(self, link, dataset, store, external)
+        self.stage_, self.module_, self._run = run.learner, run.model, run
+        self.alignments_[run.learner] = run.alignments
+        self.initialize_optimizer()
+        self.history_ = History()
+        self._initialize_callbacks()
+        status, history = run.resume(self.optimizer_, self.device)
+        self.history_ = self.history_ if history is None else history
+        outcome = "loaded"
+        if status != "finished":
+            outcome = run.train(self, dataset, y, fit_params)
+        if outcome == "trained":
+            self.save_stage_(finished=True)
+        self.stages_.append(run.describe(self, outcome))
+        self.histories_[run.learner] = self.history_
+        run.stage.train(False)
+        self._run = None
+        if outcome == "interrupted":
+            warnings.warn(f"fit interrupted: {self.stages_[-1]}.", stacklevel=3)
+            del self.stage_
+            return False
+        return True
+
+    def _fit_guard(self, dataset, y, store, external, links, fit_params):
+        """Train the student alone, fill ``report_``, keep the better student."""
+        start = time.perf_counter()
+        link = Link("student_alone")
+        if not self._fit_stage(link, dataset, y, store, {}, fit_params):
+            return False
+        seconds = time.perf_counter() - start
         self.module_ = self.student_
-        if self.baseline is not None and not run_guard(
-            self, dataset, y, groups, store, external, links
-        ):
-            return self  # interrupted: resumable from checkpoint_dir
-        self.history_ = self.histories_.get("student", self.history_)
-        self.__dict__.pop("stage_", None)
-        self.fitted_ = True
-        return self
+        self.report_ = guard_report(
+            self, dataset, y, fit_params, external, links, seconds
+        )
+        if self.report_.selected == "student_alone":
+            self.module_ = self.student_alone_
+        announce(self.report_, self.select, self.verbose)
+        return True
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
-        """Not supported: distillation is staged; use ``fit`` (or ``warm_start``)."""
+        """Refused: a fit trains several learners in turn (see the error)."""
         raise NotImplementedError(
-            "SleepKDClassifier trains in stages; partial_fit is not supported. Use "
-            "fit(), with checkpoint_dir to resume an interrupted run."
+            "SleepKDClassifier trains teacher, assistant and student in turn, so "
+            "partial_fit has no single learner to continue. Call fit() instead; "
+            "to train further, fit again with the same checkpoint_dir and a "
+            "larger max_epochs: every saved stage continues from its weights."
         )
 
     def _weights_matter(self, name):
@@ -465,89 +437,3 @@ class SleepKDClassifier(NeuralNetClassifier):
         return self.random_state is None or (
             name == "teacher" and self.teacher_pretrained
         )
-
-    def save_stage_(self, finished):
-        """Write the running stage to ``checkpoint_dir`` (no-op without one)."""
-        self._store.save(self.stage_, self.distiller_, self, self._budget, finished)
-
-    # ------------------------------------------------------------ train steps
-    def split_batch(self, batch):
-        """Return ``(x, index, y)`` of a batch (``index`` is None for plain X)."""
-        return split_batch(batch, self.device)
-
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        """Sum of the stage's weighted terms (``y_pred``: a ``StageOutput``)."""
-        prefix = "train" if training else "valid"
-        for name, value in y_pred.terms.items():
-            self.history.record_batch(f"{prefix}_loss_{name}", float(value.detach()))
-        return sum(y_pred.terms.values())
-
-    def train_step_single(self, batch, **fit_params):
-        """One optimisation step of the current learner."""
-        self.distiller_.train(True)
-        x, index, yi = self.split_batch(batch)
-        y_pred = self.distiller_(x, yi, index)
-        loss = self.get_loss(y_pred, yi, X=x, training=True)
-        if self.diagnostics and len(self.history[-1]["batches"]) == 1:
-            params = [p for _, p in self.get_all_learnable_params()]
-            record_gradient_shares(self.history, y_pred.terms, params)
-        loss.backward()
-        return y_pred.step(loss)
-
-    def validation_step(self, batch, **fit_params):
-        """Loss of the current learner on a validation batch."""
-        self.distiller_.train(False)
-        x, index, yi = self.split_batch(batch)
-        with torch.no_grad():
-            y_pred = self.distiller_(x, yi, index)
-            loss = self.get_loss(y_pred, yi, X=x, training=False)
-        return y_pred.step(loss)
-
-    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        """Record the stage's name in the history."""
-        super().on_epoch_end(net, dataset_train, dataset_valid, **kwargs)
-        self.history.record("stage", self.stage_)
-
-    def infer(self, x, **fit_params):
-        """Logits of the current model (the student once fitted)."""
-        if isinstance(x, dict):
-            x = x["x"]
-        return self.module_(to_tensor(x, device=self.device).float())
-
-    # ------------------------------------------------------------- predicting
-    def predict_proba(self, X):
-        """Class probabilities ``(n_seq, seq_len, n_classes)`` from the student."""
-        self.check_is_fitted()
-        windows = X if hasattr(X, "datasets") else None
-        X, _, _, sfreq = as_sequences(
-            X, None, self.seq_len, self.seq_stride, return_sfreq=True
-        )
-        contract = getattr(self, "contract_", None)
-        check_contract(contract, windows, sfreq)
-        self.module_.eval()
-        probas = []
-        for start in range(0, len(X), PREDICT_CHUNK):
-            # scaled a chunk at a time: a large X (memory-mapped nights) is
-            # never copied whole
-            part = X[start : start + PREDICT_CHUNK]
-            part = apply_contract(contract, part, windows, sfreq, check=False)
-            probas += [
-                torch.softmax(logits, dim=-1).cpu().numpy()
-                for logits in self.forward_iter(part, training=False)
-            ]
-        return np.concatenate(probas, axis=0)
-
-    def predict(self, X):
-        """Sleep stages ``(n_seq, seq_len)`` predicted by the student."""
-        return self.predict_proba(X).argmax(axis=-1)
-
-    def score(self, X, y=None, sample_weight=None):
-        """Accuracy over all epochs of all sequences."""
-        X, y, _ = as_sequences(X, y, self.seq_len, self.seq_stride)
-        if y is None:
-            raise ValueError("score needs labels y of shape (n_seq, seq_len).")
-        y = hard_targets(check_labels(y, len(X), self.n_classes)).numpy()
-        scored = y != UNLABELLED
-        if not scored.any():
-            raise ValueError("score needs scored epochs; every label is -1.")
-        return float((self.predict(X).reshape(-1) == y)[scored].mean())

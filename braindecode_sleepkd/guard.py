@@ -1,6 +1,7 @@
 """The baseline guard of a fit: train the student alone, compare, report, warn.
 
-With ``baseline="student"``, :class:`~braindecode_sleepkd.SleepKDClassifier`
+When the guard runs (``baseline="auto"`` with validation data, or
+``baseline="student"``), :class:`~braindecode_sleepkd.SleepKDClassifier`
 also trains a copy of the student's initial weights on the hard labels alone,
 with the student's epoch budget, validation split, seed offset and callbacks
 (so it too restores its best-kappa epoch), then scores every model on the
@@ -10,8 +11,6 @@ validation subjects into a :class:`~braindecode_sleepkd.report.DistillationRepor
 # Authors: braindecode-sleepkd developers
 # License: BSD-3-Clause
 
-import copy
-import time
 import warnings
 
 import numpy as np
@@ -19,82 +18,87 @@ import torch
 
 from .constants import UNLABELLED
 from .distill.diagnostics import hard_targets, kappa_n, macro_f1_n
-from .distill.strategies.base import Link
 from .report import DistillationGuardWarning, DistillationReport, Scores, gap_share
-from .training import run_stage
 
-__all__ = ["BASELINES", "SELECTS", "check_guard", "check_guard_labels", "run_guard"]
+__all__ = [
+    "BASELINES",
+    "SELECTS",
+    "announce",
+    "check_guard",
+    "check_guard_labels",
+    "guard_report",
+]
 
-BASELINES = (None, "student")
+BASELINES = ("auto", "student", None)
 """Values of the estimator's ``baseline``."""
 
-SELECTS = ("distilled", "best")
+SELECTS = ("best", "distilled")
 """Values of the estimator's ``select``."""
 
 
 def check_guard(net, valid_split):
     """Refuse bad ``baseline`` / ``select`` values before any training.
 
+    Returns
+    -------
+    str | None
+        Why the guard does not run in this fit (None: it runs).
+
     Raises
     ------
     ValueError
-        An unknown value, ``select="best"`` without a baseline, or a baseline
-        with no validation data (it needs held-out subjects to compare on).
+        An unknown value, or ``baseline="student"`` with no validation data
+        (it needs held-out subjects to compare on).
     """
     if net.baseline not in BASELINES:
-        raise ValueError(f"baseline must be None or 'student', got {net.baseline!r}.")
+        raise ValueError(
+            f"baseline must be 'auto', 'student' or None, got {net.baseline!r}."
+        )
     if net.select not in SELECTS:
-        raise ValueError(f"select must be 'distilled' or 'best', got {net.select!r}.")
-    if net.select == "best" and net.baseline is None:
-        raise ValueError(
-            "select='best' compares the distilled student with the student alone: "
-            "pass baseline='student' too."
+        raise ValueError(f"select must be 'best' or 'distilled', got {net.select!r}.")
+    if net.baseline is None:
+        return "baseline=None: the student alone is not trained"
+    if net.strategy == "scratch":
+        return "strategy='scratch' trains the student alone already"
+    if not valid_split:
+        if net.baseline == "student":
+            raise ValueError(
+                "baseline='student' compares the students on held-out validation "
+                "data, but this fit has none: pass groups=subjects to fit (20% of "
+                "the subjects are held out), or train_split=SubjectValidSplit(...)."
+            )
+        return (
+            "no validation data (pass groups=subjects to fit, or a train_split): "
+            "the student alone is not trained and the distilled student is kept"
         )
-    if net.baseline is not None and not valid_split:
-        raise ValueError(
-            "baseline='student' compares the students on held-out validation "
-            "data, but this fit has none: pass groups=subjects to fit (20% of the "
-            "subjects are held out), or train_split=SubjectValidSplit(...)."
-        )
+    return None
 
 
 def check_guard_labels(net, y):
-    """Refuse a baseline when no epoch is scored: the student alone needs labels."""
-    if net.baseline is not None and not (hard_targets(y) != UNLABELLED).any():
+    """Why the guard cannot run when no epoch is scored (None: it can).
+
+    Raises
+    ------
+    ValueError
+        With ``baseline="student"``: the student alone needs labels.
+    """
+    if (hard_targets(y) != UNLABELLED).any():
+        return None
+    if net.baseline == "student":
         raise ValueError(
             "baseline='student' trains the student alone on the labels, but every "
             "epoch is unscored (label -1); give scored epochs or baseline=None."
         )
+    return "every epoch is unscored (label -1): no student alone to train"
 
 
-def run_guard(net, dataset, y, groups, store, external, links):
-    """Train the student alone, score all models, set ``report_`` and warn.
-
-    Returns
-    -------
-    bool
-        False when the student-alone stage was interrupted (resumable).
-    """
-    fit_params = {} if groups is None else {"groups": np.asarray(groups)}
-    start = time.perf_counter()
-    if not run_stage(net, Link("student_alone"), dataset, y, store, {}, fit_params):
-        return False
-    seconds = time.perf_counter() - start
-    net.module_ = net.student_
-    net.report_ = _report(net, dataset, y, fit_params, external, links, seconds)
-    if net.report_.selected == "student_alone":
-        net.module_ = net.student_alone_
-    message = net.report_.warning(net.select)
-    if net.verbose:
-        print(net.report_)
+def announce(report, select, verbose):
+    """Print ``report`` (when ``verbose``) and warn when distillation lost."""
+    message = report.warning(select)
+    if verbose:
+        print(report)
     if message is not None:
-        warnings.warn(message, DistillationGuardWarning, stacklevel=3)
-    return True
-
-
-def copy_student(net):
-    """The student alone's starting point: a copy of the student's weights now."""
-    return copy.deepcopy(net.student_)
+        warnings.warn(message, DistillationGuardWarning, stacklevel=4)
 
 
 def _valid_items(net, dataset, y, fit_params):
@@ -132,7 +136,11 @@ def _logits(net, model, X, index):
     return torch.cat(out).numpy()
 
 
-def _report(net, dataset, y, fit_params, external, links, seconds):
+def guard_report(net, dataset, y, fit_params, external, links, seconds):
+    """Score every model on the validation items into a ``DistillationReport``.
+
+    ``seconds`` is the time the student alone took to train.
+    """
     index, Xv, yv = _valid_items(net, dataset, y, fit_params)
     X = dataset.X["x"] if index is not None else Xv
     target = hard_targets(torch.as_tensor(yv)).numpy()

@@ -314,16 +314,19 @@ def prepare_fit_data(net, X, y, groups, teacher_proba, unlabelled):
 
     Cuts windows into sequences, checks labels (-1: unscored), appends the
     ``unlabelled`` sequences, checks the signal against the estimator's
-    settings (sets ``net.signal_`` and ``net.n_unlabelled_``) and turns an
+    settings (the estimator sets the ``signal_`` and ``n_unlabelled_`` returned
+    in ``learnt``) and turns an
     external teacher's probabilities (given, or from ``net.teacher``'s
     ``predict_proba`` on ``X`` then ``unlabelled``) into stored guide outputs.
 
     Returns
     -------
-    X, y, groups, external
+    X, y, groups, external, learnt
         ``external`` maps ``"teacher"`` to its
         :class:`~.distill.guides.StoredOutputs` and ``"proba"`` to the checked
-        probabilities (empty without an external teacher).
+        probabilities (empty without an external teacher); ``learnt`` the
+        fitted attributes read from the data (``n_unlabelled_``, ``signal_``,
+        ``contract_``), for the estimator to set.
     """
     from .distill.guides import StoredOutputs
     from .models.sequence import check_signal
@@ -353,20 +356,20 @@ def prepare_fit_data(net, X, y, groups, teacher_proba, unlabelled):
     if y is None:
         raise ValueError("y is required: labels of shape (n_seq, seq_len).")
     y = check_labels(y, len(X), net.n_classes)
-    net.n_unlabelled_ = 0
+    n_unlabelled = 0
     if unlabelled is not None:
-        X, y, groups, net.n_unlabelled_ = add_unlabelled(
+        X, y, groups, n_unlabelled = add_unlabelled(
             X, y, groups, unlabelled, net.seq_len, net.seq_stride
         )
     first = torch.as_tensor(np.asarray(X[0]))[None]
     check_signal(first)
-    net.signal_ = check_fit_params(net, first.shape, sfreq)
+    signal = check_fit_params(net, first.shape, sfreq)
     sample = np.stack(
         [np.asarray(X[i], dtype=np.float32) for i in range(min(len(X), 8))]
     )
-    net.contract_ = fit_contract(
+    contract = fit_contract(
         sample,
-        net.signal_,
+        signal,
         int(first.shape[1]),
         channels,
         unit=MODEL_UNIT if from_windows else None,
@@ -376,7 +379,8 @@ def prepare_fit_data(net, X, y, groups, teacher_proba, unlabelled):
         proba = check_teacher_proba(teacher_proba, y.shape[:2], net.n_classes)
         logits = torch.log(torch.as_tensor(proba) + 1e-8)
         external = {"teacher": StoredOutputs(logits=logits), "proba": proba}
-    return X, y, groups, external
+    learnt = dict(n_unlabelled_=n_unlabelled, signal_=signal, contract_=contract)
+    return X, y, groups, external, learnt
 
 
 def split_batch(batch, device):

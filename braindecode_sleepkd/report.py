@@ -1,11 +1,12 @@
 """The distillation report: did distillation beat the student trained alone?
 
-After a ``fit`` with ``baseline="student"``,
+After a ``fit`` where the baseline guard ran,
 :attr:`SleepKDClassifier.report_ <braindecode_sleepkd.SleepKDClassifier>` holds
 the validation scores (on the held-out subjects) of the teacher, the
 assistant, the student trained alone on the labels and the distilled student,
 the distilled student's agreement with its guide and the share of the
-teacher - student-alone gap that distillation closed.
+teacher - student-alone gap that distillation closed; where it did not run,
+a :class:`GuardSkipped` that says why.
 """
 
 # Authors: braindecode-sleepkd developers
@@ -14,11 +15,30 @@ teacher - student-alone gap that distillation closed.
 import math
 from dataclasses import dataclass
 
-__all__ = ["DistillationGuardWarning", "DistillationReport", "Scores", "gap_share"]
+__all__ = [
+    "DistillationGuardWarning",
+    "DistillationReport",
+    "GuardSkipped",
+    "Scores",
+    "gap_share",
+]
 
 
 class DistillationGuardWarning(UserWarning):
     """Distillation did not beat the student alone, or the teacher did not."""
+
+
+@dataclass(frozen=True)
+class GuardSkipped:
+    """The baseline guard did not run in a fit: the distilled student is kept."""
+
+    reason: str
+    """Why the student alone was not trained."""
+    selected: str = "distilled"
+    """The fitted predictor (``module_``): always the distilled student."""
+
+    def __str__(self):
+        return f"Distillation report: the baseline guard did not run ({self.reason})."
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,7 @@ clf = SleepKDClassifier(
     "salient",
     None,
     "salient",
+    strategy="sleepkd",
     teacher__channels=(16, 32, 48, 64),
     teacher__seq_channels=64,
     student__channels=(8, 16, 24),

@@ -45,6 +45,7 @@ clf = SleepKDClassifier(
     "salient",
     "salient",
     "salient",
+    strategy="sleepkd",
     **sample_fit_params(SEQ_LEN, MAX_EPOCHS),
 )
 clf.fit(EpochScaler().transform(X), y)

@@ -62,3 +62,26 @@ def test_device_placement_with_device_is_refused(data):
     )
     with pytest.raises(ValueError, match="device=None"):
         clf.fit(X, y)
+
+
+def test_a_change_in_the_training_step_reaches_both_paths(data, monkeypatch):
+    """Both classes run the estimator's one training step (only the hooks differ)."""
+    from braindecode_sleepkd import steps
+
+    X, y, _ = data
+    calls = []
+    record = steps.record_gradient_shares
+
+    def counted(history, terms, params):
+        calls.append(sorted(terms))
+        return record(history, terms, params)
+
+    monkeypatch.setattr(steps, "record_gradient_shares", counted)
+    kw = {**_kwargs(), "max_epochs": 1}
+    SleepKDClassifier(**kw).fit(X, y)
+    plain = len(calls)
+    acc = AcceleratedSleepKDClassifier(
+        accelerator=accelerate.Accelerator(cpu=True), **kw
+    ).fit(X, y)
+    assert plain == 3 and len(calls) == 2 * plain  # first batch of every stage
+    assert any(k.startswith("grad_share_") for k in acc.history[-1])

@@ -256,7 +256,7 @@ def test_predict_proba_scales_a_chunk_at_a_time_with_the_same_numbers(
     data, monkeypatch
 ):
     from braindecode_sleepkd import contract as contract_module
-    from braindecode_sleepkd import estimator
+    from braindecode_sleepkd import predicting as estimator
 
     X, y = data
     clf = _clf().fit(EpochScaler().transform(X), y)  # contract: robust scaling
@@ -277,7 +277,7 @@ def test_predict_proba_scales_a_chunk_at_a_time_with_the_same_numbers(
 
 
 def test_a_channel_mismatch_warns_once_however_many_chunks(data, monkeypatch):
-    from braindecode_sleepkd import estimator
+    from braindecode_sleepkd import predicting as estimator
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

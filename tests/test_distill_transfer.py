@@ -211,7 +211,7 @@ def test_recipes_fill_in_only_what_is_left_at_none():
         "hard": 0,
     }
     assert fm.strategy_.align == "pool"
-    # the default (the evaluation matrix's maximin choice) is the paper's
+    # the default recipe is the paper's
     default = _clf()
     default.initialize()
     assert default.recipe == "paper"

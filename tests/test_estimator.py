@@ -263,18 +263,36 @@ def test_bad_temperature_even_where_the_strategy_has_none(data):
         make_clf(temperature=-1.0, strategy="scratch").fit(X, y)
 
 
-def test_default_is_the_matrix_choice_kd_with_paper_weights(data):
-    """The evaluation matrix's maximin row: KD, paper weights, no assistant stage."""
+def test_default_trains_teacher_assistant_and_student(data):
+    """The default is the paper's chain: SleepKD, paper weights, every stage."""
     X, y, _ = data
     clf = SleepKDClassifier(
         TinySleepNet, TinySleepNet, TinySleepNet, max_epochs=1, random_state=0,
         verbose=0, batch_size=16,
-    ).fit(X, y)  # fmt: skip
-    assert (clf.strategy, clf.recipe) == ("kd", "paper")
-    assert [s.split(":")[0] for s in clf.stages_] == ["teacher", "student"]
-    assert "assistant" not in clf.histories_  # built by initialize, never trained
-    assert clf.strategy_.weights() == {"soft": 0.4, "hard": 0.1}
-    assert {"train_loss_soft", "train_loss_hard"} <= set(clf.history[-1])
+    )  # fmt: skip
+    init = {k: v.clone() for k, v in clf.initialize().assistant_.state_dict().items()}
+    clf.fit(X, y)
+    assert (clf.strategy, clf.recipe) == ("sleepkd", "paper")
+    assert [s.split(":")[0] for s in clf.stages_] == ["teacher", "assistant", "student"]
+    assert set(clf.histories_) == {"teacher", "assistant", "student"}
+    trained = clf.assistant_.state_dict()
+    assert any(not torch.equal(init[k], trained[k]) for k in init)
+    paper = {"epoch": 0.3, "seq": 0.2, "soft": 0.4, "hard": 0.1}
+    assert clf.strategy_.weights() == paper
+    terms = {f"train_loss_{t}" for t in ("epoch", "seq", "soft", "hard")}
+    assert terms <= set(clf.histories_["assistant"][-1])
+    assert terms <= set(clf.history[-1])
+    # KD is one argument away: teacher -> student, the assistant not trained
+    kd = clf.set_params(strategy="kd").fit(X, y)
+    assert [s.split(":")[0] for s in kd.stages_] == ["teacher", "student"]
+
+
+def test_partial_fit_is_refused_with_what_to_call_instead(fitted, data):
+    X, y, _ = data
+    what = r"Call fit\(\) instead.*same checkpoint_dir and a larger max_epochs"
+    with pytest.raises(NotImplementedError, match=what):
+        fitted.partial_fit(X, y)
+    assert fitted.fitted_  # still the fitted student
 
 
 def test_pretrained_flag_needs_instance(data):

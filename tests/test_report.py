@@ -14,7 +14,7 @@ from skorch.dataset import ValidSplit
 
 from braindecode_sleepkd import DistillationReport, SleepKDClassifier
 from braindecode_sleepkd.metrics import macro_f1_scorer
-from braindecode_sleepkd.report import DistillationGuardWarning, gap_share
+from braindecode_sleepkd.report import DistillationGuardWarning, GuardSkipped, gap_share
 
 
 def _clf(**kw):
@@ -114,7 +114,8 @@ def test_gap_share_nan_when_teacher_equals_student_alone():
 
 def test_a_good_teacher_with_its_own_stage_and_verbose_report(data, capsys):
     X, y, groups = data
-    clf = _clf(max_epochs=2, verbose=1).fit(X, y, groups=groups)
+    clf = _clf(max_epochs=2, verbose=1, strategy="kd", select="distilled")
+    clf.fit(X, y, groups=groups)
     out = capsys.readouterr().out
     assert "Distillation report" in out and "== stage student_alone" in out
     assert clf.report_.selected == "distilled" and clf.module_ is clf.student_
@@ -125,9 +126,8 @@ def test_a_good_teacher_with_its_own_stage_and_verbose_report(data, capsys):
 @pytest.mark.parametrize(
     ("params", "match"),
     [
-        ({"baseline": "teacher"}, "baseline must be None or 'student'"),
-        ({"select": "better"}, "select must be 'distilled' or 'best'"),
-        ({"baseline": None, "select": "best"}, "pass baseline='student' too"),
+        ({"baseline": "teacher"}, "baseline must be 'auto', 'student' or None"),
+        ({"select": "better"}, "select must be 'best' or 'distilled'"),
     ],
 )
 def test_bad_values_fail_before_training(data, params, match):
@@ -173,3 +173,51 @@ def test_baseline_with_only_unscored_epochs_is_refused(data):
     with pytest.raises(ValueError, match="every epoch is unscored"):
         clf.fit(X, unscored, groups=groups, teacher_proba=_wrong_teacher(y))
     assert "histories_" not in vars(clf)
+
+
+def _default(**kw):
+    """The estimator with its default strategy, recipe, baseline and select."""
+    params = dict(random_state=0, verbose=0, batch_size=16, lr=1e-2)
+    return SleepKDClassifier(TinySleepNet, TinySleepNet, TinySleepNet, **params, **kw)
+
+
+def test_default_guard_keeps_the_student_alone_when_distillation_loses(data):
+    X, y, groups = data
+    # a teacher and an assistant trained one epoch guide the student astray
+    clf = _default(max_epochs=4, teacher_max_epochs=1, assistant_max_epochs=1)
+    assert (clf.baseline, clf.select) == ("auto", "best")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.fit(X, y, groups=groups)
+    r = clf.report_
+    assert isinstance(r, DistillationReport) and r.assistant is not None
+    assert r.distilled.kappa < r.student_alone.kappa
+    assert r.selected == "student_alone" and clf.module_ is clf.student_alone_
+    (warning,) = [w for w in caught if w.category is DistillationGuardWarning]
+    message = str(warning.message)
+    assert f"the distilled student (kappa {r.distilled.kappa:.3f})" in message
+    assert f"the student alone ({r.student_alone.kappa:.3f})" in message
+    assert [s.split(":")[0] for s in clf.stages_] == [
+        "teacher", "assistant", "student", "student_alone"
+    ]  # fmt: skip
+    with torch.no_grad():
+        alone = clf.student_alone_.eval()(torch.as_tensor(X)).argmax(-1).numpy()
+    np.testing.assert_array_equal(clf.predict(X), alone)
+
+
+def test_default_guard_does_not_run_without_validation_data(data):
+    X, y, groups = data
+    clf = _default(max_epochs=1).fit(X, y)
+    assert isinstance(clf.report_, GuardSkipped)
+    assert "no validation data" in clf.report_.reason
+    assert "did not run" in str(clf.report_) and clf.report_.selected == "distilled"
+    assert "student_alone" not in clf.histories_ and "student_alone_" not in vars(clf)
+    assert clf.module_ is clf.student_
+    off = clone(clf).set_params(baseline=None).fit(X, y, groups=groups)
+    assert "baseline=None" in off.report_.reason
+    assert "student_alone" not in off.histories_ and off.module_ is off.student_
+    split = ValidSplit(4, stratified=False)
+    unscored = _default(max_epochs=1, strategy="kd", train_split=split).fit(
+        X, np.full_like(y, -1), teacher_proba=_wrong_teacher(y)
+    )
+    assert "every epoch is unscored" in unscored.report_.reason

@@ -141,6 +141,7 @@ def estimator_params(args, seed):
         random_state=seed,
         verbose=0,
         student__lstm_units=args.student_lstm_units,
+        baseline=None,  # one row per fit: no student alone inside it
     )
 
 

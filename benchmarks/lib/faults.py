@@ -81,8 +81,9 @@ def worker(checkpoint_dir, progress, result):
     ckpt = None if checkpoint_dir == "-" else checkpoint_dir
     family = "deepsleepnet"
     clf = SleepKDClassifier(
-        family, family, family, checkpoint_dir=ckpt, callbacks=[Progress()], **PARAMS
-    )
+        family, family, family, strategy="sleepkd", checkpoint_dir=ckpt,
+        callbacks=[Progress()], **PARAMS,
+    )  # fmt: skip
     clf.fit(X, y)
     np.save(result + ".npy", clf.predict_proba(X))
     Path(result + ".json").write_text(json.dumps({"stages": clf.stages_}))

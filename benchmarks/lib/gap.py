@@ -199,7 +199,7 @@ def fit_record(d, n_unlabelled, assistant, seed, epochs, **params):
         teacher_pretrained=d["teacher"] is not None,
         max_epochs=epochs,
         random_state=seed,
-        **params,
+        **{"baseline": None, **params},  # the student alone is its own line
     ).fit(d["Xl"], d["yl"], groups=d.get("gl"), teacher_proba=proba, unlabelled=Xu)
     pred, stats = clf.predict(d["Xte"]), stage_stats(clf)
     n_items = len(d["Xl"]) + (0 if Xu is None else len(Xu))

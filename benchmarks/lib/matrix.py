@@ -177,6 +177,7 @@ def training_params(cfg, seed):
         verbose=0,
         seq_len=SEQ_LEN,
         train_split=SubjectValidSplit(valid_size=1, random_state=seed),
+        baseline=None,  # the student alone is its own row
         callbacks=[("early_stopping", stop)],
     )
 

@@ -78,7 +78,7 @@ def run(args):
         family,
         family,
         family,
-        strategy="sleepkd",  # the paper's chain (the default, KD, skips the assistant)
+        strategy="sleepkd",  # the paper's chain: teacher -> assistant -> student
         max_epochs=args.max_epochs,
         random_state=args.seed,
         batch_size=16,

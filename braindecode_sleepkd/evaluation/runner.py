@@ -214,6 +214,7 @@ class _Run:
             optimizer__weight_decay=cfg.weight_decay,
             batch_size=cfg.batch_size,
             train_split=SubjectValidSplit(valid_size=1, random_state=seed),
+            baseline=None,  # the student alone is its own row
             callbacks=[
                 (
                     "early_stopping",
