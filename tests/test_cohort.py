@@ -289,6 +289,9 @@ def test_sleepkd_distill_cli_writes_student_and_card(cohort, onnx_teacher, tmp_p
 
     hyp = stage_edf(onnx, find_nights(folder)[0].path)
     assert len(hyp) == 80
+    # the card scores the validation night as staging it does
+    staged = stage_edf(onnx, valid[0].path).stages
+    assert scores["student"]["accuracy"] == pytest.approx((staged == y).mean())
     assert card["student"]["stages"] == ["student: trained for 1 epochs"]
     # 32 training sequences in one batch; the alone baseline: as many steps
     assert card["student"]["optimiser_steps"] == 1

@@ -148,12 +148,29 @@ def _stages(clf):
     return [s for s in clf.stages_ if s.startswith("student")]
 
 
-def _predict(clf, X, chunk=256):
-    """``clf.predict`` over ``X`` a chunk of sequences at a time, so that the
-    outputs of many validation nights are never all held at once."""
-    return np.concatenate(
-        [clf.predict(X[i : i + chunk]) for i in range(0, len(X), chunk)]
-    )
+def stage_store(onnx_path, store, seq_len):
+    """Stages of every night of ``store`` as ``sleepkd stage`` gives them.
+
+    Each night's epochs are staged by the runtime's
+    :func:`~sleepkd_runtime.stage.stage_epochs` with the exported student
+    (overlapping sequences, stride ``seq_len // 2``, probabilities averaged):
+    the card scores a night as staging it would.
+
+    Returns
+    -------
+    np.ndarray of int64, shape ``store.y.shape``
+    """
+    from sleepkd_runtime.model import OnnxStudent
+    from sleepkd_runtime.stage import stage_epochs
+
+    student = OnnxStudent(onnx_path)
+    stages = np.empty_like(store.y)
+    for night in np.unique(store.night):
+        rows = np.flatnonzero(store.night == night)
+        X = np.asarray(store.X[rows]).reshape(-1, *store.X.shape[2:])
+        hyp = stage_epochs(student.predict_proba, X, np.arange(len(X)) * 30.0, seq_len)
+        stages[rows] = hyp.stages.reshape(len(rows), -1)
+    return stages
 
 
 def _onnx_speed(path, X):
@@ -369,7 +386,7 @@ def distill_cohort(
     validation = {}
     if valid:
         va = sequences("valid", valid)
-        preds = {name: _predict(clf, va.X) for name, clf in fits.items()}
+        preds = {name: stage_store(onnx_paths[name], va, seq_len) for name in fits}
         members = {}
         if getattr(scorer, "members", None):
             for k, m in enumerate(scorer.members):
