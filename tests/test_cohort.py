@@ -292,7 +292,8 @@ def test_sleepkd_distill_cli_writes_student_and_card(cohort, onnx_teacher, tmp_p
     # the card scores the validation night as staging it does
     staged = stage_edf(onnx, valid[0].path).stages
     assert scores["student"]["accuracy"] == pytest.approx((staged == y).mean())
-    assert card["student"]["stages"] == ["student: trained for 1 epochs"]
+    (stage,) = card["student"]["stages"]  # validated on the held-out night
+    assert stage.startswith("student: trained for 1 epochs, restored epoch 1")
     # 32 training sequences in one batch; the alone baseline: as many steps
     assert card["student"]["optimiser_steps"] == 1
     assert card["student"]["baseline_max_epochs"] == 1
@@ -311,7 +312,7 @@ def test_sleepkd_distill_cli_writes_student_and_card(cohort, onnx_teacher, tmp_p
         warnings.simplefilter("ignore")
         assert main(argv + ["--no-resume"]) == 0
     fresh = json.loads((out / "model_card.json").read_text())
-    assert fresh["student"]["stages"] == ["student: trained for 1 epochs"]
+    assert fresh["student"]["stages"][0].startswith("student: trained for 1 epochs")
 
 
 def test_yasa_scores_a_simulated_night(tmp_path):
@@ -371,3 +372,24 @@ def test_card_alarms_and_gap_only_over_the_majority_stage():
     assert "on 30% of the validation epochs (less than half)" in v["warnings"][0]
     md = ModelCard(validation=v).to_markdown()
     assert "WARNING: the student agrees with its teacher on 30%" in md
+
+
+def test_early_stopping_on_the_validation_night_restores_the_best(cohort, tmp_path):
+    import pickle
+
+    from braindecode_sleepkd.cohort import distill_cohort
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        card = distill_cohort(
+            cohort[0], tmp_path, CountingScorer(), "C4-M1", max_epochs=25,
+            min_steps=0, patience=2, student_kwargs=dict(lstm_units=8),
+            baseline=False, progress=False, resume=False,
+        )  # fmt: skip
+    with open(tmp_path / "estimator.pkl", "rb") as f:
+        clf = pickle.load(f)
+    kappa = np.array(clf.history_[:, "valid_kappa"], dtype=float)
+    best = int(np.nanargmax(kappa))
+    assert len(kappa) == 25 or len(kappa) - 1 - best == 2  # stopped: 2 misses
+    (stage,) = card.student["stages"]
+    assert f"restored epoch {best + 1} (valid_kappa {kappa[best]:.3f})" in stage

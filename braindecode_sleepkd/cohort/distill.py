@@ -16,7 +16,7 @@ from .card import ModelCard
 from .nights import NightError, cohort_rate, find_nights
 from .scorers import make_scorer
 from .scoring import score_cohort
-from .store import write_sequences
+from .store import SequenceStore, write_sequences
 
 
 def split_nights(records, valid_share=0.25, seed=0):
@@ -57,6 +57,61 @@ def _fit(student, X, y, proba, *, strategy, **params):
     if not clf.fitted_:  # the estimator keeps an interrupted stage as partial
         raise Interrupted(clf.stages_[-1] if clf.stages_ else "training interrupted")
     return clf
+
+
+class HeldOutSplit:
+    """Train on the first ``n_train`` sequences, validate on the others.
+
+    A ``train_split`` for the estimator (picklable, with a ``repr`` that
+    names the split, so that checkpoints know it).
+    """
+
+    def __init__(self, n_train):
+        self.n_train = int(n_train)
+
+    def __call__(self, dataset, y=None, **kwargs):
+        from torch.utils.data import Subset
+
+        n = len(dataset)
+        return (
+            Subset(dataset, np.arange(self.n_train)),
+            Subset(dataset, np.arange(self.n_train, n)),
+        )
+
+    def __repr__(self):
+        return f"HeldOutSplit(n_train={self.n_train})"
+
+
+def _silent(*args, **kwargs):
+    """A sink that prints nothing (module level: the estimator is pickled)."""
+
+
+def early_stopping(patience):
+    """Stop after ``patience`` passes without a better validation kappa.
+
+    The weights of the best pass are restored by the estimator's own
+    :class:`~braindecode_sleepkd.callbacks.BestEpoch`.
+    """
+    from skorch.callbacks import EarlyStopping
+
+    stop = EarlyStopping(
+        monitor="valid_kappa",
+        lower_is_better=False,
+        patience=int(patience),
+        sink=_silent,
+    )
+    return ("early_stopping", stop)
+
+
+def _part(store, start, stop):
+    """Sequences ``start:stop`` of ``store`` (views of its arrays)."""
+    return SequenceStore(
+        X=store.X[start:stop],
+        y=store.y[start:stop],
+        proba=store.proba[start:stop],
+        night=store.night[start:stop],
+        n_dropped=0,
+    )
 
 
 def training_passes(n_sequences, batch_size, max_epochs, min_steps):
@@ -209,6 +264,7 @@ def distill_cohort(
     hard_weight=1.0,
     max_epochs=20,
     min_steps=300,
+    patience=20,
     seq_len=10,
     batch_size=32,
     scaling="robust",
@@ -264,6 +320,11 @@ def distill_cohort(
         Passes over the training sequences: ``max_epochs``, raised so that the
         student gets at least ``min_steps`` optimiser steps (see
         :func:`training_passes`).
+    patience : int
+        With validation nights, training stops after ``patience`` passes
+        without a better validation kappa (against the labels of scored
+        validation nights, else against the teacher's stages) and the best
+        pass's weights are restored; the student alone validates likewise.
     seq_len, batch_size, scaling, random_state
         Training settings (``scaling``: per-epoch, recorded in the contract).
     max_nights : int | None
@@ -342,13 +403,18 @@ def distill_cohort(
     records, by_name = scored.nights, {n.name: n for n in nights}
     train, valid = split_nights(records, valid_share, random_state)
 
-    def sequences(split, indices):  # memory-mapped, in out/sequences/<split>.npy
-        nights = [records[i] for i in indices]
-        path = out / "sequences" / f"{split}.npy"
-        return write_sequences(path, nights, by_name, channel, seq_len, scaling)
-
-    tr = sequences("train", train)
-    passes = training_passes(len(tr.X), batch_size, max_epochs, min_steps)
+    # train then validation nights in one memory-mapped file (out/sequences)
+    fit_store = write_sequences(
+        out / "sequences" / "fit.npy",
+        [records[i] for i in train + valid],
+        by_name,
+        channel,
+        seq_len,
+        scaling,
+    )
+    n_tr = sum(len(records[i]["y"]) // seq_len for i in train)
+    tr, va = _part(fit_store, 0, n_tr), _part(fit_store, n_tr, len(fit_store.y))
+    passes = training_passes(n_tr, batch_size, max_epochs, min_steps)
     params = dict(
         recipe=recipe,
         delta_hard=hard_weight,
@@ -359,21 +425,45 @@ def distill_cohort(
         verbose=0,
         train_split=None,
     )
+    target = va.y
+    if valid:  # early stopping on the validation nights, best epoch restored
+        params.update(
+            train_split=HeldOutSplit(n_tr), callbacks=[early_stopping(patience)]
+        )
+        if not (va.y != UNLABELLED).any():  # unscored: kappa with the teacher
+            target = va.proba.argmax(-1)
     checkpoints = out / "checkpoints"
     sfreq = scored.sfreq
     module = preset(family, "student", n_chans=1, sfreq=sfreq, **(student_kwargs or {}))
     if resume:
         params["checkpoint_dir"] = checkpoints / "student"
-    fits = {"student": _fit(module, tr.X, tr.y, tr.proba, strategy=strategy, **params)}
-    steps = passes * -(-len(tr.X) // batch_size)
+    fits = {
+        "student": _fit(
+            module,
+            fit_store.X,
+            np.concatenate([tr.y, target]),
+            fit_store.proba,
+            strategy=strategy,
+            **params,
+        )
+    }
+    steps = passes * -(-n_tr // batch_size)
     labelled = (tr.y != UNLABELLED).any(axis=1)
     if baseline and labelled.any():
         idx = np.flatnonzero(labelled)
         if resume:
             params["checkpoint_dir"] = checkpoints / "student_alone"
         params["max_epochs"] = training_passes(len(idx), batch_size, 1, steps)
+        if valid:
+            params["train_split"] = HeldOutSplit(len(idx))
+        rows = np.concatenate([idx, n_tr + np.arange(len(va.y))])
         fits["student_alone"] = _fit(
-            module, tr.X[idx], tr.y[idx], None, strategy="scratch", **params
+            module,
+            fit_store.X[rows],
+            fit_store.y[rows],
+            None,
+            strategy="scratch",
+            **params,
         )
     out.mkdir(parents=True, exist_ok=True)
     onnx_paths = {}  # student_alone.onnx too: for comparisons on other nights
@@ -385,7 +475,6 @@ def distill_cohort(
         pickle.dump(fits["student"], f)
     validation = {}
     if valid:
-        va = sequences("valid", valid)
         preds = {name: stage_store(onnx_paths[name], va, seq_len) for name in fits}
         members = {}
         if getattr(scorer, "members", None):
@@ -408,7 +497,7 @@ def distill_cohort(
             validation_nights=[records[i]["name"] for i in valid],
             n_train_epochs=int(tr.y.size),
             n_train_scored_epochs=int((tr.y != UNLABELLED).sum()),
-            n_epochs_dropped=int(tr.n_dropped),
+            n_epochs_dropped=int(sum(len(records[i]["y"]) % seq_len for i in train)),
             channel=channel,
             sfreq=sfreq,
             skipped=dict(scored.skipped.reasons),

@@ -23,6 +23,7 @@ _SAME_NAMES = (
     "strategy",
     "max_epochs",
     "min_steps",
+    "patience",
     "hard_weight",
     "seq_len",
     "batch_size",
@@ -86,6 +87,14 @@ def add_parser(subparsers):
         default=300,
         help="least number of optimiser steps, whatever the cohort's size "
         "(default 300)",
+    )
+    parser.add_argument(
+        "--patience",
+        type=int,
+        default=20,
+        help="stop after this many passes without a better validation kappa "
+        "(labels of scored validation nights, else the teacher's stages); the "
+        "best pass is restored",
     )
     parser.add_argument("--seq-len", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=32)
