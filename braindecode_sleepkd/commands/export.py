@@ -9,7 +9,7 @@ only export files you trust.
 
 from pathlib import Path
 
-from . import CommandError
+from . import HELP, CommandError
 
 #: Output format by file extension of ``--out``.
 FORMATS = {
@@ -24,7 +24,7 @@ def add_parser(subparsers):
     """Register the ``export`` sub-command."""
     parser = subparsers.add_parser(
         "export",
-        help="export the fitted student to ONNX (or TorchScript) and check it",
+        help=HELP["export"],
         description=(
             "Export the student of a fitted SleepKDClassifier to ONNX (dynamic "
             "batch axis; dynamic sequence axis unless --seq-len is given), validate "
@@ -79,6 +79,11 @@ def add_parser(subparsers):
         help="channel(s) of a calibration EDF, when the contract names none",
     )
     parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace --out (and its int8 copy) if it exists",
+    )
+    parser.add_argument(
         "--no-check",
         action="store_true",
         help="skip onnx.checker and the onnxruntime/torch comparison",
@@ -106,6 +111,13 @@ def _output_format(out, given):
 def _check_args(args, ex):
     """Check the arguments before loading anything; return the output format."""
     fmt = _output_format(args.out, args.format)
+    out = Path(args.out)
+    targets = [out] + ([out.with_suffix(".int8.onnx")] if args.quantize else [])
+    existing = [str(p) for p in targets if p.exists()]
+    if existing and not args.force:
+        raise CommandError(
+            f"{', '.join(existing)} already exist(s); pass --force to replace it."
+        )
     if args.opset is not None:
         if fmt != "onnx":
             raise CommandError(

@@ -4,7 +4,9 @@
 # License: BSD-3-Clause
 
 from dataclasses import replace
+from pathlib import Path
 
+from sleepkd_runtime.edf import recording_start
 from sleepkd_runtime.stage import finish_contract, stage_epochs, staging_contract
 
 from .epochs import read_epochs
@@ -112,8 +114,9 @@ def stage_night(
     Returns
     -------
     hypnogram : Hypnogram
-        ``.stages``, ``.proba``, ``.onsets``, ``.to_dataframe()``,
-        ``.to_annotations()``, ``.statistics()``.
+        ``.stages``, ``.proba``, ``.onsets``, ``.start`` (the recording's
+        clock time, when known), ``.to_dataframe()``, ``.to_annotations()``,
+        ``.statistics()``.
 
     Raises
     ------
@@ -156,7 +159,7 @@ def stage_night(
     if transformer is not None:
         X = transformer.transform(X[None])[0]
         contract = replace(contract, scaling="none")
-    return stage_epochs(
+    hyp = stage_epochs(
         pred.predict_proba,
         contract.prepare(X, unit="uV"),
         onsets,
@@ -165,3 +168,15 @@ def stage_night(
         fixed=pred.fixed_seq_len,
         short=short,
     )
+    hyp.start = _start(recording)
+    return hyp
+
+
+def _start(recording):
+    """Clock time of the recording's start (EDF header, or raw's measurement
+    date), naive; None when unknown (windows, anonymised files)."""
+    if isinstance(recording, (str, Path)):
+        return recording_start(recording)
+    info = getattr(recording, "info", None)
+    meas_date = info.get("meas_date") if info is not None else None
+    return None if meas_date is None else meas_date.replace(tzinfo=None)

@@ -134,3 +134,25 @@ def read_edf_epochs(fname, channels):
     if not np.isfinite(X).all():
         raise ValueError(f"{fname} contains NaN or infinite samples.")
     return X, np.arange(n_epochs) * EPOCH_S, sfreq
+
+
+def recording_start(fname):
+    """The start date and time in an EDF header, or None when it has none.
+
+    An EDF+ file with an anonymised start date (``Startdate X``) or a header
+    that cannot be read gives None.
+
+    Returns
+    -------
+    start : datetime.datetime | None
+        Naive: EDF keeps the local clock time of the recording, no time zone.
+    """
+    import edfio
+
+    try:
+        edf = edfio.read_edf(Path(fname), lazy_load_data=True)
+        with warnings.catch_warnings():  # differing legacy and EDF+ dates
+            warnings.simplefilter("ignore")
+            return edf.startdatetime
+    except Exception:  # noqa: BLE001 - anonymised or damaged: no clock time
+        return None

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .contract import SCALINGS, Contract, assumed_contract
-from .edf import read_edf_epochs
+from .edf import read_edf_epochs, recording_start
 from .hypnogram import Hypnogram
 from .model import DEFAULT_SEQ_LEN, OnnxStudent
 from .sliding import combine, sequence_starts
@@ -199,6 +199,7 @@ def stage_edf(
     Returns
     -------
     Hypnogram
+        Its ``start`` is the recording's (EDF header), when it has one.
     """
     student = (
         model if isinstance(model, OnnxStudent) else OnnxStudent(model, batch_size)
@@ -230,7 +231,7 @@ def stage_edf(
         seq_len=L,
         what=f"ONNX file {student.path.name}",
     )
-    return stage_epochs(
+    hyp = stage_epochs(
         student.predict_proba,
         contract.prepare(X, unit="uV"),
         onsets,
@@ -239,6 +240,8 @@ def stage_edf(
         fixed=student.fixed_seq_len is not None,
         short=short,
     )
+    hyp.start = recording_start(night)
+    return hyp
 
 
 __all__ = [
