@@ -6,15 +6,11 @@ import pandas as pd
 import pytest
 import torch
 from helpers import TinySleepNet, make_data, tiny_clf
+from sleepkd_runtime.sliding import combine
+from sleepkd_runtime.sliding import night_starts as sequence_starts
 
 from braindecode_sleepkd.cli import main
-from braindecode_sleepkd.staging import (
-    combine,
-    plot_hypnogram,
-    sequence_starts,
-    sleep_statistics,
-    stage_night,
-)
+from braindecode_sleepkd.staging import plot_hypnogram, sleep_statistics, stage_night
 
 SFREQ, SEQ_LEN = 10.0, 6
 

@@ -150,13 +150,17 @@ def _calibration(args, onnx_path):
         return np.load(cal)
     from sleepkd_runtime.edf import read_edf_epochs
     from sleepkd_runtime.model import OnnxStudent
-    from sleepkd_runtime.stage import finish_contract, staging_contract
+    from sleepkd_runtime.stage import (
+        finish_contract,
+        sequence_length,
+        staging_contract,
+    )
 
     student = OnnxStudent(onnx_path)
     contract, channels = staging_contract(student.contract, channels=args.channel)
     X, _, sfreq = read_edf_epochs(cal, channels)
     contract = finish_contract(contract, X, sfreq)
-    L = args.seq_len or contract.seq_len or 20
+    L = sequence_length(args.seq_len, student.fixed_seq_len, contract)
     n = len(X) // L
     if n == 0:
         raise CommandError(f"--calibration {cal} is shorter than one sequence ({L}).")

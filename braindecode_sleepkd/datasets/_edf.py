@@ -7,10 +7,8 @@ from pathlib import Path
 
 import mne
 import numpy as np
+from sleepkd_runtime.contract import unit_factor
 from sleepkd_runtime.edf import check_edf_size  # noqa: F401 (re-exported)
-
-# factor from an EDF physical dimension to microvolts
-_TO_UV = {"uv": 1.0, "µv": 1.0, "mv": 1e3, "v": 1e6, "nv": 1e-3}
 
 
 def read_edf_raw(fname, preload=False, **kwargs):
@@ -69,8 +67,10 @@ def microvolt_factor(raw, channel):
     """
     idx = raw._raw_extras[0]["ch_names"].index(channel)
     mne_mult = float(raw._raw_extras[0]["units"][idx])
-    unit = str(raw._orig_units.get(channel, "")).strip().lower()
-    to_uv = _TO_UV.get(unit, 1.0)
+    try:
+        to_uv = unit_factor(raw._orig_units.get(channel, ""), "uV")
+    except ValueError:  # not a voltage: its values are kept
+        to_uv = 1.0
     return to_uv / mne_mult
 
 

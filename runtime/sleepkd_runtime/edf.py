@@ -11,10 +11,8 @@ with MNE and 1.85 s with EDFlib-Python, and edfio imports no more than numpy.
 import warnings
 from pathlib import Path
 
-import numpy as np
-
-from .constants import EPOCH_S
 from .contract import unit_factor
+from .epochs import cut_epochs
 
 
 def check_edf_size(fname):
@@ -64,11 +62,11 @@ def _to_uv(signal, fname):
         return 1.0
 
 
-def read_edf_epochs(fname, channels):
-    """Consecutive 30-s epochs of ``channels`` of an EDF file, in microvolts.
+def read_edf_signals(fname, channels):
+    """The named channels of an EDF file, in microvolts, and their rate.
 
     Each channel is read in the unit its EDF header names (``uV``, ``mV``,
-    ``V``...) and converted to microvolts; a trailing partial epoch is dropped.
+    ``V``...) and converted to microvolts.
 
     Parameters
     ----------
@@ -79,16 +77,15 @@ def read_edf_epochs(fname, channels):
 
     Returns
     -------
-    X : np.ndarray of float32, shape (n_epochs, n_chans, n_times)
-    onsets : np.ndarray, shape (n_epochs,)
-        Epoch onsets in seconds from the start of the recording.
+    signals : list of np.ndarray of float64
+        One signal per channel.
     sfreq : float
 
     Raises
     ------
     FileNotFoundError, ValueError
-        A missing, unreadable or truncated file, an unknown channel, channels
-        at different rates, fewer samples than one epoch, or NaN samples.
+        A missing, unreadable or truncated file, an unknown channel, or
+        channels at different rates.
     """
     import edfio
 
@@ -116,24 +113,32 @@ def read_edf_epochs(fname, channels):
             f"Channels {channels} of {fname} are sampled at different rates "
             f"{rates} Hz; pick channels of one rate."
         )
-    sfreq = rates[0]
-    n_times = EPOCH_S * sfreq
-    if not np.isclose(n_times, round(n_times)):
-        raise ValueError(f"30 s at {sfreq:g} Hz is not a whole number of samples.")
-    n_times = int(round(n_times))
-    n_samples = min(len(s.data) for s in signals) if signals else 0
-    n_epochs = n_samples // n_times
-    if n_epochs == 0:
-        raise ValueError(
-            f"{fname} lasts {n_samples / sfreq:.1f} s, shorter than one 30-s epoch."
-        )
-    X = np.empty((n_epochs, len(signals), n_times), dtype=np.float32)
-    for k, signal in enumerate(signals):
-        data = signal.data[: n_epochs * n_times] * _to_uv(signal, fname)
-        X[:, k, :] = data.reshape(n_epochs, n_times)
-    if not np.isfinite(X).all():
-        raise ValueError(f"{fname} contains NaN or infinite samples.")
-    return X, np.arange(n_epochs) * EPOCH_S, sfreq
+    return [s.data * _to_uv(s, fname) for s in signals], rates[0]
+
+
+def read_edf_epochs(fname, channels):
+    """Consecutive 30-s epochs of ``channels`` of an EDF file, in microvolts.
+
+    The channels are read by :func:`read_edf_signals` and cut by
+    :func:`~sleepkd_runtime.epochs.cut_epochs` (a trailing partial epoch is
+    dropped).
+
+    Returns
+    -------
+    X : np.ndarray of float32, shape (n_epochs, n_chans, n_times)
+    onsets : np.ndarray, shape (n_epochs,)
+        Epoch onsets in seconds from the start of the recording.
+    sfreq : float
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        As :func:`read_edf_signals`, and fewer samples than one epoch or NaN
+        samples.
+    """
+    signals, sfreq = read_edf_signals(fname, channels)
+    X, onsets = cut_epochs(signals, sfreq, str(fname))
+    return X, onsets, sfreq
 
 
 def recording_start(fname):

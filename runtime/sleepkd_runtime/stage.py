@@ -8,18 +8,22 @@ from pathlib import Path
 
 import numpy as np
 
+from .constants import EPOCH_S
 from .contract import SCALINGS, Contract, assumed_contract
 from .edf import read_edf_epochs, recording_start
 from .hypnogram import Hypnogram
 from .model import DEFAULT_SEQ_LEN, OnnxStudent
-from .sliding import combine, sequence_starts
+from .sliding import combine, night_starts
 
 
-def as_channels(channel):
-    """A list of channel names from a name, a list of names or None."""
-    if channel is None:
+def as_channels(channel, required=False):
+    """A list of channel names from a name, a list of names or None.
+
+    None gives None unless ``required``, which refuses it.
+    """
+    if channel is None and not required:
         return None
-    channels = [channel] if isinstance(channel, str) else list(channel)
+    channels = [channel] if isinstance(channel, str) else list(channel or [])
     if not channels or not all(isinstance(c, str) and c for c in channels):
         raise ValueError(
             f"channel must be a channel name or a list of names, got {channel!r}."
@@ -136,7 +140,7 @@ def stage_epochs(
         L = n_epochs
     stride = max(1, L // 2) if stride is None else int(stride)
     stride = min(stride, L) if n_epochs < int(seq_len) else stride
-    starts = sequence_starts(n_epochs, L, stride)
+    starts = night_starts(n_epochs, L, stride)
     chunk = 256
     probas = []
     for i in range(0, len(starts), chunk):
@@ -146,15 +150,108 @@ def stage_epochs(
     return Hypnogram(proba, onsets, counts)
 
 
-def sequence_length(seq_len, fixed, contract):
-    """Epochs per sequence: the user's, the graph's fixed one, the contract's, 20."""
+def sequence_length(seq_len, fixed, contract, default=DEFAULT_SEQ_LEN):
+    """Epochs per sequence: the user's, the graph's fixed one, the contract's,
+    else ``default`` (the model's own, or 20)."""
     if fixed is not None and seq_len is not None and int(seq_len) != fixed:
         raise ValueError(
             f"The model was exported with a fixed sequence length of {fixed} "
             f"epochs; seq_len={seq_len} is not possible."
         )
-    return int(
-        seq_len or fixed or (contract.seq_len if contract else None) or DEFAULT_SEQ_LEN
+    return int(seq_len or fixed or (contract.seq_len if contract else None) or default)
+
+
+def check_epochs(model, X, sfreq, contract, name="the recording"):
+    """Raise if epochs ``X`` read at ``sfreq`` do not have the model's shape.
+
+    The samples per epoch are compared only where the recording's rate is the
+    contract's (:func:`finish_contract` refuses another rate, saying so).
+    """
+    n_chans, n_times = X.shape[1:]
+    if model.n_chans is not None and n_chans != model.n_chans:
+        raise ValueError(
+            f"The model was trained on {model.n_chans} channel(s) but {n_chans} "
+            "were given."
+        )
+    if (
+        model.n_times is not None
+        and n_times != model.n_times
+        and (contract is None or np.isclose(sfreq, contract.sfreq))
+    ):
+        raise ValueError(
+            f"The model expects {model.n_times} samples per epoch but {name} "
+            f"gives {n_times} ({sfreq:g} Hz x 30 s); resample it (stage_night's "
+            "resample=True, sleepkd stage --resample)."
+        )
+
+
+def stage_array(
+    model,
+    X,
+    sfreq,
+    contract,
+    *,
+    onsets=None,
+    seq_len=None,
+    stride=None,
+    scaling=None,
+    transform=None,
+    short="pad",
+    name="the recording",
+    what="model",
+):
+    """Stage the 30-s epochs of a recording, as the model's contract says.
+
+    The one staging path of :func:`stage_edf` and of the package's
+    ``stage_night``: the epochs' shape is checked, the sequence length chosen
+    (:func:`sequence_length`), the contract completed (:func:`finish_contract`)
+    and applied, and sequences slid over the night (:func:`stage_epochs`).
+
+    Parameters
+    ----------
+    model : object
+        With ``predict_proba`` (``(n_seq, seq_len, n_chans, n_times)`` ->
+        probabilities), ``fixed_seq_len`` (int or None), ``n_chans`` and
+        ``n_times`` (int or None), e.g. an :class:`OnnxStudent`.
+    X : np.ndarray, shape (n_epochs, n_chans, n_times)
+        The recording's epochs in microvolts.
+    sfreq : float
+        Their sampling rate.
+    contract : Contract | None
+        The model's contract reconciled with the options
+        (:func:`staging_contract`); None for a model without one.
+    onsets : np.ndarray | None
+        Epoch onsets in seconds; default every 30 s from 0.
+    seq_len, stride : int | None
+        Epochs per sequence and between sequence starts.
+    scaling : str | None
+        Per-epoch scaling for a model without a contract.
+    transform : callable | None
+        Applied to ``X`` instead of the contract's scaling.
+    short : {"pad", "raise"}
+    name, what : str
+        The recording and the model, as errors and warnings name them.
+
+    Returns
+    -------
+    Hypnogram
+    """
+    check_epochs(model, X, sfreq, contract, name)
+    L = sequence_length(seq_len, model.fixed_seq_len, contract)
+    contract = finish_contract(
+        contract, X, sfreq, scaling=scaling, seq_len=L, what=what
+    )
+    if transform is not None:
+        X = transform(X)
+        contract = replace(contract, scaling="none")
+    return stage_epochs(
+        model.predict_proba,
+        contract.prepare(X, unit="uV"),
+        np.arange(len(X)) * EPOCH_S if onsets is None else onsets,
+        L,
+        stride=stride,
+        fixed=model.fixed_seq_len is not None,
+        short=short,
     )
 
 
@@ -212,33 +309,18 @@ def stage_edf(
         override=override,
     )
     X, onsets, rec_sfreq = read_edf_epochs(night, channels)
-    if (
-        student.n_times is not None
-        and X.shape[2] != student.n_times
-        and (contract is None or np.isclose(rec_sfreq, contract.sfreq))
-    ):
-        raise ValueError(
-            f"The model expects {student.n_times} samples per epoch but "
-            f"{Path(night).name} gives {X.shape[2]} ({rec_sfreq:g} Hz x 30 s); "
-            "resample it (sleepkd stage --resample)."
-        )
-    L = sequence_length(seq_len, student.fixed_seq_len, contract)
-    contract = finish_contract(
-        contract,
+    hyp = stage_array(
+        student,
         X,
         rec_sfreq,
-        scaling=scaling,
-        seq_len=L,
-        what=f"ONNX file {student.path.name}",
-    )
-    hyp = stage_epochs(
-        student.predict_proba,
-        contract.prepare(X, unit="uV"),
-        onsets,
-        L,
+        contract,
+        onsets=onsets,
+        seq_len=seq_len,
         stride=stride,
-        fixed=student.fixed_seq_len is not None,
+        scaling=scaling,
         short=short,
+        name=Path(night).name,
+        what=f"ONNX file {student.path.name}",
     )
     hyp.start = recording_start(night)
     return hyp
@@ -248,6 +330,7 @@ __all__ = [
     "Contract",
     "finish_contract",
     "sequence_length",
+    "stage_array",
     "stage_edf",
     "stage_epochs",
     "staging_contract",
