@@ -26,7 +26,8 @@ class Predictor:
         What the model was trained on, when known (``sfreq`` default
         ``n_times / 30``).
     kind : str
-        ``"estimator"``, ``"torch"`` or ``"onnx"``.
+        ``"estimator"``, ``"torch"`` or ``"onnx"`` (its ``name`` is
+        ``"<kind> model"``).
     contract : sleepkd_runtime.contract.Contract | None
         The model's preprocessing contract, when it carries one.
     """
@@ -54,6 +55,7 @@ class Predictor:
         self.n_times = n_times
         self.n_classes = n_classes
         self.kind = kind
+        self.name = f"{kind} model"
 
 
 def _torch_proba(module, batch_size):

@@ -3,6 +3,7 @@
 # Authors: braindecode-sleepkd developers
 # License: BSD-3-Clause
 
+from dataclasses import replace
 from pathlib import Path
 
 from sleepkd_runtime.edf import recording_start
@@ -128,27 +129,22 @@ def stage_night(
     )
     model_sfreq = contract.sfreq if contract is not None else pred.sfreq
     X, onsets, rec_sfreq = read_epochs(recording, channels, model_sfreq, resample)
+    if transformer is not None:  # instead of the contract's scaling
+        X = transformer.transform(X[None])[0]
+        contract, scaling = contract and replace(contract, scaling="none"), "none"
     hyp = stage_array(
         pred,
         X,
+        onsets,
         rec_sfreq,
         contract,
-        onsets=onsets,
         seq_len=pred.seq_len,
         stride=stride,
         scaling=scaling,
-        transform=None if transformer is None else _one_night(transformer),
         short=short,
-        what=f"{pred.kind} model",
     )
     hyp.start = _start(recording)
     return hyp
-
-
-def _one_night(transformer):
-    """``transformer.transform`` on a sequence ``(1, n_epochs, ...)`` as a
-    function of the epochs ``(n_epochs, ...)``."""
-    return lambda X: transformer.transform(X[None])[0]
 
 
 def _start(recording):

@@ -4,11 +4,9 @@
 # License: BSD-3-Clause
 
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 
-from .constants import EPOCH_S
 from .contract import SCALINGS, Contract, assumed_contract
 from .edf import read_edf_epochs, recording_start
 from .hypnogram import Hypnogram
@@ -161,7 +159,7 @@ def sequence_length(seq_len, fixed, contract, default=DEFAULT_SEQ_LEN):
     return int(seq_len or fixed or (contract.seq_len if contract else None) or default)
 
 
-def check_epochs(model, X, sfreq, contract, name="the recording"):
+def check_epochs(model, X, sfreq, contract):
     """Raise if epochs ``X`` read at ``sfreq`` do not have the model's shape.
 
     The samples per epoch are compared only where the recording's rate is the
@@ -179,26 +177,23 @@ def check_epochs(model, X, sfreq, contract, name="the recording"):
         and (contract is None or np.isclose(sfreq, contract.sfreq))
     ):
         raise ValueError(
-            f"The model expects {model.n_times} samples per epoch but {name} "
-            f"gives {n_times} ({sfreq:g} Hz x 30 s); resample it (stage_night's "
-            "resample=True, sleepkd stage --resample)."
+            f"The model expects {model.n_times} samples per epoch but the "
+            f"recording gives {n_times} ({sfreq:g} Hz x 30 s); resample it "
+            "(stage_night's resample=True, sleepkd stage --resample)."
         )
 
 
 def stage_array(
     model,
     X,
+    onsets,
     sfreq,
     contract,
     *,
-    onsets=None,
     seq_len=None,
     stride=None,
     scaling=None,
-    transform=None,
     short="pad",
-    name="the recording",
-    what="model",
 ):
     """Stage the 30-s epochs of a recording, as the model's contract says.
 
@@ -212,42 +207,36 @@ def stage_array(
     model : object
         With ``predict_proba`` (``(n_seq, seq_len, n_chans, n_times)`` ->
         probabilities), ``fixed_seq_len`` (int or None), ``n_chans`` and
-        ``n_times`` (int or None), e.g. an :class:`OnnxStudent`.
+        ``n_times`` (int or None) and ``name`` (how warnings name it), e.g. an
+        :class:`OnnxStudent`.
     X : np.ndarray, shape (n_epochs, n_chans, n_times)
         The recording's epochs in microvolts.
+    onsets : np.ndarray, shape (n_epochs,)
+        Their onsets in seconds.
     sfreq : float
         Their sampling rate.
     contract : Contract | None
         The model's contract reconciled with the options
         (:func:`staging_contract`); None for a model without one.
-    onsets : np.ndarray | None
-        Epoch onsets in seconds; default every 30 s from 0.
     seq_len, stride : int | None
         Epochs per sequence and between sequence starts.
     scaling : str | None
         Per-epoch scaling for a model without a contract.
-    transform : callable | None
-        Applied to ``X`` instead of the contract's scaling.
     short : {"pad", "raise"}
-    name, what : str
-        The recording and the model, as errors and warnings name them.
 
     Returns
     -------
     Hypnogram
     """
-    check_epochs(model, X, sfreq, contract, name)
+    check_epochs(model, X, sfreq, contract)
     L = sequence_length(seq_len, model.fixed_seq_len, contract)
     contract = finish_contract(
-        contract, X, sfreq, scaling=scaling, seq_len=L, what=what
+        contract, X, sfreq, scaling=scaling, seq_len=L, what=model.name
     )
-    if transform is not None:
-        X = transform(X)
-        contract = replace(contract, scaling="none")
     return stage_epochs(
         model.predict_proba,
         contract.prepare(X, unit="uV"),
-        np.arange(len(X)) * EPOCH_S if onsets is None else onsets,
+        onsets,
         L,
         stride=stride,
         fixed=model.fixed_seq_len is not None,
@@ -312,15 +301,13 @@ def stage_edf(
     hyp = stage_array(
         student,
         X,
+        onsets,
         rec_sfreq,
         contract,
-        onsets=onsets,
         seq_len=seq_len,
         stride=stride,
         scaling=scaling,
         short=short,
-        name=Path(night).name,
-        what=f"ONNX file {student.path.name}",
     )
     hyp.start = recording_start(night)
     return hyp
