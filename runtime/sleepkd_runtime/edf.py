@@ -48,6 +48,35 @@ def check_edf_size(fname):
         )
 
 
+def open_edf(fname, read):
+    """``read(fname)`` of an EDF file that exists and is whole, with clear errors.
+
+    Parameters
+    ----------
+    fname : str | Path
+    read : callable
+        Opens the file (edfio's reader here, MNE's in the package); any error
+        it raises on a damaged header becomes a ``ValueError`` that names the
+        file.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        A missing, truncated (:func:`check_edf_size`) or unreadable file.
+    """
+    fname = Path(fname)
+    if not fname.is_file():
+        raise FileNotFoundError(f"EDF file not found: {fname}")
+    check_edf_size(fname)
+    try:
+        return read(fname)
+    except Exception as err:  # the readers raise several types on a bad header
+        raise ValueError(
+            f"Cannot read {fname} as EDF: the file is corrupt or truncated "
+            f"({type(err).__name__}: {err})"
+        ) from err
+
+
 def _to_uv(signal, fname):
     dim = str(signal.physical_dimension or "").strip()
     try:
@@ -90,16 +119,7 @@ def read_edf_signals(fname, channels):
     import edfio
 
     fname = Path(fname)
-    if not fname.is_file():
-        raise FileNotFoundError(f"EDF file not found: {fname}")
-    check_edf_size(fname)
-    try:
-        edf = edfio.read_edf(fname, lazy_load_data=True)
-    except Exception as err:  # edfio raises several types on a damaged header
-        raise ValueError(
-            f"Cannot read {fname} as EDF: the file is corrupt or truncated "
-            f"({type(err).__name__}: {err})"
-        ) from err
+    edf = open_edf(fname, lambda f: edfio.read_edf(f, lazy_load_data=True))
     by_label = {s.label.strip(): s for s in edf.signals}
     missing = [c for c in channels if c not in by_label]
     if missing:
