@@ -7,8 +7,7 @@ import datetime
 
 import numpy as np
 
-from .constants import AASM_EVENT_NAMES, SLEEP_STAGES
-from .constants import EPOCH_S as EPOCH_SEC
+from .constants import AASM_EVENT_NAMES, EPOCH_S, SLEEP_STAGES
 
 
 class Hypnogram:
@@ -99,7 +98,7 @@ class Hypnogram:
 
         return mne.Annotations(
             self.onsets,
-            np.full(len(self), EPOCH_SEC),
+            np.full(len(self), EPOCH_S),
             np.asarray(AASM_EVENT_NAMES)[self.stages],
             orig_time=orig_time,
         )
@@ -123,7 +122,7 @@ class Hypnogram:
             [],
             **clock,
             annotations=[
-                EdfAnnotation(float(o), EPOCH_SEC, str(d))
+                EdfAnnotation(float(o), EPOCH_S, str(d))
                 for o, d in zip(self.onsets, names)
             ],
         )
