@@ -5,7 +5,7 @@ windows of one recording), cuts it into 30-s epochs, slides sequences over them
 and combines the overlapping predictions of a fitted estimator, a bare student
 module or an exported ONNX file into a :class:`Hypnogram`, preparing the epochs as
 the model's preprocessing contract says. The staging itself is the torch-free
-runtime's (:func:`sleepkd_runtime.stage.stage_array`, the same code as
+runtime's (:func:`sleepkd_runtime.stage_array`, the same code as
 :func:`sleepkd_runtime.stage_edf`), as are the hypnogram and the statistics.
 """
 
