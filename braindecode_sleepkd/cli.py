@@ -6,20 +6,23 @@ this module.
 """
 
 import argparse
+import importlib
 import sys
 import warnings
 
-from .commands import CommandError, benchmark, demo, distill, export, stage
+from .commands import HELP, CommandError
 
-COMMANDS = {
-    "demo": demo,
-    "benchmark": benchmark,
-    "distill": distill,
-    "export": export,
-    "stage": stage,
-}
+#: Sub-command -> one-line help (:data:`~.commands.HELP`). Each is the module
+#: ``commands.<name>``, imported only when that sub-command is asked for:
+#: ``sleepkd --help`` imports none of them (nor torch, braindecode or MNE).
+COMMANDS = HELP
 
-__all__ = ["COMMANDS", "CommandError", "build_parser", "main"]
+__all__ = ["COMMANDS", "CommandError", "build_parser", "command_module", "main"]
+
+
+def command_module(name):
+    """The module of sub-command ``name`` (imported on first use)."""
+    return importlib.import_module(f".commands.{name}", __package__)
 
 
 def build_parser(commands=None):
@@ -28,18 +31,22 @@ def build_parser(commands=None):
     Parameters
     ----------
     commands : list of str | None
-        Sub-commands to register (default all). ``main`` registers only the one
-        it runs, so that ``sleepkd stage`` with an ONNX student never imports
-        what the other commands need (torch among them).
+        Sub-commands whose options are registered (default all); the others
+        are listed with their help only, their modules not imported. ``main``
+        registers only the one it runs, so that ``sleepkd --help`` and
+        ``sleepkd stage`` with an ONNX student never import what the other
+        commands need (torch among them).
     """
     parser = argparse.ArgumentParser(
         prog="sleepkd",
         description="SleepKD: distil a large sleep-staging network into a small one.",
     )
     sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
-    for name, module in COMMANDS.items():
+    for name, text in COMMANDS.items():
         if commands is None or name in commands:
-            module.add_parser(sub)
+            command_module(name).add_parser(sub)
+        else:
+            sub.add_parser(name, help=text)
     return parser
 
 
@@ -47,7 +54,7 @@ def main(argv=None):
     """Run the ``sleepkd`` command; returns the process exit code."""
     warnings.filterwarnings("ignore", message="Montage name 'standard_1020'")
     argv = sys.argv[1:] if argv is None else list(argv)
-    chosen = [argv[0]] if argv and argv[0] in COMMANDS else None
+    chosen = [argv[0]] if argv and argv[0] in COMMANDS else []
     parser = build_parser(chosen)
     args = parser.parse_args(argv)
     args.argv = argv  # the command as typed, for what records it (model cards)

@@ -154,8 +154,53 @@ def test_bad_nights_skipped_with_reasons_or_refused(cohort, tmp_path):
     assert out.skipped.summary().startswith("3 night(s) skipped")
     from braindecode_sleepkd.cohort import distill_cohort
 
-    with pytest.raises(NightError, match="--strict: 3 night"):
+    # distill resamples the 100-Hz night to the cohort's 50 Hz: 2 nights left
+    with pytest.raises(NightError, match="--strict: 2 night"):
         distill_cohort(tmp_path, tmp_path / "o", CountingScorer(), "C4-M1", strict=True)
+    scorer = CountingScorer()  # without resampling: refused before any scoring
+    with pytest.raises(NightError, match=r"rate.*50 Hz: rate \(100 Hz\)"):
+        distill_cohort(tmp_path, tmp_path / "o", scorer, "C4-M1", resample=False)
+    assert scorer.calls == []
+
+
+def test_night_at_another_rate_resampled_with_mne(tmp_path):
+    t = np.arange(12 * 3000) / (2 * SFREQ)
+    x = 40 * np.sin(2 * np.pi * 3.0 * t).reshape(12, 3000)  # 3 Hz, at 100 Hz
+    write_night_edf(tmp_path / "fast.edf", x, 2 * SFREQ, "C4-M1")
+    night = find_nights(tmp_path)[0]
+    with pytest.raises(NightError, match="100 Hz, the cohort at 50 Hz"):
+        read_night(night, "C4-M1", SFREQ)
+    X, _, rate = read_night(night, "C4-M1", SFREQ, resample=True)
+    assert rate == SFREQ and X.shape == (12, 1, 1500)
+    expected = 40 * np.sin(2 * np.pi * 3.0 * np.arange(12 * 1500) / SFREQ)
+    np.testing.assert_allclose(X.ravel()[100:-100], expected[100:-100], atol=1.0)
+
+
+@pytest.mark.parametrize(
+    "n_labels, outcome",
+    [(80, None), (81, "last label unused"), (79, "last epoch unscored"),
+     (78, "skipped"), (160, "skipped"), (50, "skipped")],
+)  # fmt: skip
+def test_hypnogram_length_checked_against_the_night(
+    cohort, tmp_path, n_labels, outcome
+):
+    src = find_nights(cohort[0])[0].path
+    (tmp_path / "n.edf").write_bytes(src.read_bytes())
+    (tmp_path / "n.hypnogram.txt").write_text("N2\n" * n_labels)
+    out = score_cohort(CountingScorer(), find_nights(tmp_path), "C4-M1", progress=False)
+    if outcome == "skipped":
+        assert out.nights == []
+        reason = out.skipped.reasons["n"]
+        assert f"has {n_labels} epochs, the night 80" in reason
+        assert "at most one epoch" in reason
+        return
+    (rec,) = out.nights
+    assert (rec["y"][: min(80, n_labels)] == 2).all()
+    assert (rec["y"][n_labels:] == -1).all()
+    if outcome is None:
+        assert out.notes == {}
+    else:
+        assert outcome in out.notes["n"]
 
 
 def test_sequences_on_disk_match_the_nights(cohort, tmp_path):
@@ -210,7 +255,7 @@ def test_sleepkd_distill_cli_writes_student_and_card(cohort, onnx_teacher, tmp_p
     argv = [
         "distill", str(folder), "--teacher", str(onnx_teacher), "--channel", "C4-M1",
         "--out", str(out), "--max-epochs", "1", "--lstm-units", "8", "--quiet",
-        "--n-jobs", "1",
+        "--n-jobs", "1", "--min-steps", "0",
     ]  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -244,7 +289,15 @@ def test_sleepkd_distill_cli_writes_student_and_card(cohort, onnx_teacher, tmp_p
 
     hyp = stage_edf(onnx, find_nights(folder)[0].path)
     assert len(hyp) == 80
-    assert card["student"]["stages"] == ["student: trained for 1 epochs"]
+    # the card scores the validation night as staging it does
+    staged = stage_edf(onnx, valid[0].path).stages
+    assert scores["student"]["accuracy"] == pytest.approx((staged == y).mean())
+    (stage,) = card["student"]["stages"]  # validated on the held-out night
+    assert stage.startswith("student: trained for 1 epochs, restored epoch 1")
+    # 32 training sequences in one batch; the alone baseline: as many steps
+    assert card["student"]["optimiser_steps"] == 1
+    assert card["student"]["baseline_max_epochs"] == 1
+    assert card["student"]["hard_weight"] == 1.0
     # a rerun reuses every cached teacher output and the finished training
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -253,12 +306,13 @@ def test_sleepkd_distill_cli_writes_student_and_card(cohort, onnx_teacher, tmp_p
     assert again["teacher"]["n_cached"] == 5
     assert again["student"]["stages"][0].startswith("student: loaded from")
     assert again["validation"] == card["validation"]  # the same student
+    assert "- student: loaded from" in (out / "model_card.md").read_text()
     # --no-resume trains afresh
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert main(argv + ["--no-resume"]) == 0
     fresh = json.loads((out / "model_card.json").read_text())
-    assert fresh["student"]["stages"] == ["student: trained for 1 epochs"]
+    assert fresh["student"]["stages"][0].startswith("student: trained for 1 epochs")
 
 
 def test_yasa_scores_a_simulated_night(tmp_path):
@@ -276,3 +330,66 @@ def test_yasa_scores_a_simulated_night(tmp_path):
     assert kappa(truth["night000"], proba.argmax(1)) > 0.3
     with pytest.raises(NightError, match="more than 80 Hz"):
         YASANightScorer().score_night(X[:, :, ::2], 50.0)
+
+
+def test_training_passes_reach_the_steps_and_fair_baseline():
+    from braindecode_sleepkd.cohort.distill import training_passes
+
+    assert training_passes(24, 32, 20, 300) == 300  # 1 step a pass
+    assert training_passes(640, 32, 20, 300) == 20  # 20 steps a pass: 400
+    assert training_passes(100, 8, 1, 0) == 1
+    # the student alone on 10 of the 100 sequences: 2 steps a pass, so that
+    # its 13 * 20 = 260 steps equal the distilled student's
+    steps = training_passes(100, 8, 20, 0) * 13
+    assert training_passes(10, 8, 1, steps) * 2 == steps
+
+
+def test_card_alarms_and_gap_only_over_the_majority_stage():
+    from braindecode_sleepkd.cohort import ModelCard
+    from braindecode_sleepkd.cohort.distill import (
+        _evaluate,
+        card_warnings,
+        majority_accuracy,
+    )
+    from braindecode_sleepkd.cohort.store import SequenceStore
+
+    y = np.array([[2, 2, 2, 2, 0, 4, 2, 2, 3, 1]])
+    teacher = np.eye(5)[y].astype(np.float32)
+    store = SequenceStore(np.zeros((1, 10, 1, 3)), y, teacher, np.zeros(1), 0)
+    majority = majority_accuracy(np.array([[2, 2, 1]]), y)
+    assert majority == pytest.approx(0.6)
+    preds = {"student": y.copy(), "student_alone": np.full_like(y, 0)}
+    v = _evaluate(store, preds, {}, majority)
+    assert v["gap_closed"] is None and "does not beat" in v["gap_note"]
+    assert v["top_stage"] == "N2" and v["top_stage_share"] == pytest.approx(0.6)
+    warned = card_warnings(v)
+    assert len(warned) == 1 and "gives stage N2 to 60%" in warned[0]
+    preds["student_alone"] = y.copy()
+    preds["student_alone"][0, :3] = 0  # accuracy 0.7 > 0.6: the gap is given
+    v = _evaluate(store, preds, {}, majority)
+    assert v["gap_closed"] is not None and "gap_note" not in v
+    v["warnings"] = card_warnings({"agreement": 0.3})
+    assert "on 30% of the validation epochs (less than half)" in v["warnings"][0]
+    md = ModelCard(validation=v).to_markdown()
+    assert "WARNING: the student agrees with its teacher on 30%" in md
+
+
+def test_early_stopping_on_the_validation_night_restores_the_best(cohort, tmp_path):
+    import pickle
+
+    from braindecode_sleepkd.cohort import distill_cohort
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        card = distill_cohort(
+            cohort[0], tmp_path, CountingScorer(), "C4-M1", max_epochs=25,
+            min_steps=0, patience=2, student_kwargs=dict(lstm_units=8),
+            baseline=False, progress=False, resume=False,
+        )  # fmt: skip
+    with open(tmp_path / "estimator.pkl", "rb") as f:
+        clf = pickle.load(f)
+    kappa = np.array(clf.history_[:, "valid_kappa"], dtype=float)
+    best = int(np.nanargmax(kappa))
+    assert len(kappa) == 25 or len(kappa) - 1 - best == 2  # stopped: 2 misses
+    (stage,) = card.student["stages"]
+    assert f"restored epoch {best + 1} (valid_kappa {kappa[best]:.3f})" in stage

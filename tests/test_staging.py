@@ -6,15 +6,11 @@ import pandas as pd
 import pytest
 import torch
 from helpers import TinySleepNet, make_data, tiny_clf
+from sleepkd_runtime.sliding import combine
+from sleepkd_runtime.sliding import night_starts as sequence_starts
 
 from braindecode_sleepkd.cli import main
-from braindecode_sleepkd.staging import (
-    combine,
-    plot_hypnogram,
-    sequence_starts,
-    sleep_statistics,
-    stage_night,
-)
+from braindecode_sleepkd.staging import plot_hypnogram, sleep_statistics, stage_night
 
 SFREQ, SEQ_LEN = 10.0, 6
 
@@ -89,7 +85,7 @@ def test_stage_night_one_row_per_epoch(module, n_epochs, stride):
     assert (hyp.n_covering >= 1).all()
     np.testing.assert_allclose(hyp.proba.sum(1), 1.0, atol=1e-6)
     table = hyp.to_dataframe()
-    assert list(table.columns[:3]) == ["onset", "stage", "label"]
+    assert list(table.columns[:4]) == ["onset", "clock", "stage", "label"]
     assert len(table) == n_epochs
     assert (table["label"] == hyp.proba.argmax(1)).all()
 
@@ -230,7 +226,7 @@ def test_cli_stage(fitted, write_edf, tmp_path, capsys):
     out = tmp_path / "out"
     argv = [
         "stage", night, "--model", str(onnx_path), "--channel", "C3",
-        "--out", str(out), "--quiet",
+        "--out", str(out),
     ]  # fmt: skip
     assert main(argv) == 0
     table = pd.read_csv(out / "night_hypnogram.csv")
@@ -241,8 +237,8 @@ def test_cli_stage(fitted, write_edf, tmp_path, capsys):
     assert (out / "night_statistics.csv").is_file()
     assert any(out.glob("night_stages.*"))
     assert "staged 15 epochs" in capsys.readouterr().out
-    # clear one-line errors
-    bad = ["--channel", "Fpz"]
+    # clear one-line errors (--force: the outputs exist)
+    bad = ["--channel", "Fpz", "--force"]
     assert main(argv[:4] + bad + argv[6:]) == 2
     err = capsys.readouterr().err
     assert "Fpz" in err and len(err.strip().splitlines()) == 1

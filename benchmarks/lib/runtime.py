@@ -166,7 +166,7 @@ def measure(tmp, night, reps, sfreq=100.0, seq_len=20):
     for label, cmd in (("sleepkd-stage --help", rt), ("sleepkd --help", full)):
         rows.append(dict(case=label, wall_s=timed(cmd + ["--help"], reps + 2)[0]))
     for name, path in onnx_files.items():
-        args = [str(night), "--model", str(path), "--out", str(tmp / "out")]
+        args = [str(night), "--model", str(path), "--out", str(tmp / "out"), "--force"]
         for label, cmd in (("sleepkd-stage", rt), ("sleepkd stage", full)):
             extra = ["stage", "--no-plot"] if cmd is full else []
             wall, res = timed(cmd + extra + args, reps)
@@ -174,7 +174,7 @@ def measure(tmp, night, reps, sfreq=100.0, seq_len=20):
         _, res = timed([py, "-c", BREAKDOWN, str(night), str(path)], 1)
         size = path.stat().st_size / 1e3
         rows.append(dict(case=f"breakdown ({name})", **res, size_kb=size))
-    args = ["stage", str(night), "--model", str(pt), "--out", str(tmp / "o")]
+    args = ["stage", str(night), "--model", str(pt), "--out", str(tmp / "o"), "--force"]
     wall, res = timed(full + args + ["--no-plot"], reps)
     rows.append(dict(case="sleepkd stage (torch .pt)", wall_s=wall, **res))
     for name, code in READERS.items():

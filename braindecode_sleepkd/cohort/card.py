@@ -61,6 +61,8 @@ class ModelCard:
             f"- skipped: {len(d.get('skipped', {}))}",
         ]
         lines += [f"  - {k}: {why}" for k, why in d.get("skipped", {}).items()]
+        lines += _listed("resampled (MNE)", d.get("resampled"))
+        lines += _listed("hypnograms one epoch off the night", d.get("hypnogram_notes"))
         lines += [
             "",
             "## Teacher",
@@ -72,12 +74,15 @@ class ModelCard:
             f"- {s.get('preset')}: {s.get('n_parameters')} parameters, "
             f"{s.get('size_mb', 0):.3f} MB as ONNX, "
             f"{s.get('epochs_per_s', 0):.0f} epochs/s (onnxruntime, this machine)",
-            f"- strategy {s.get('strategy')} (recipe {s.get('recipe')}), "
-            f"{s.get('max_epochs')} epochs, "
+            f"- strategy {s.get('strategy')} (recipe {s.get('recipe')}, hard "
+            f"weight {s.get('hard_weight')}), {s.get('max_epochs')} epochs "
+            f"({s.get('optimiser_steps')} optimiser steps), "
             f"seq_len {s.get('seq_len')}, scaling {s.get('scaling')}",
-            "",
-            "## Validation",
         ]
+        lines += [f"- {stage}" for stage in s.get("stages", [])]
+        lines += [f"- baseline {stage}" for stage in s.get("baseline_stages", [])]
+        lines += ["", "## Validation"]
+        lines += [f"- WARNING: {w}" for w in v.get("warnings", [])]
         scores = v.get("scores", {})
         if scores:
             lines += ["| model | " + " | ".join(METRICS) + " |"]
@@ -92,7 +97,13 @@ class ModelCard:
             f"- student vs teacher agreement: {_cell(v.get('agreement'))} "
             f"(on {v.get('agreement_on')})"
         )
-        lines.append(f"- share of the gap closed (kappa): {_cell(v.get('gap_closed'))}")
+        if v.get("majority_accuracy") is not None:
+            lines.append(
+                "- always the most frequent training stage: accuracy "
+                f"{_cell(v['majority_accuracy'])}"
+            )
+        gap = v.get("gap_note") or _cell(v.get("gap_closed"))
+        lines.append(f"- share of the gap closed (kappa): {gap}")
         return "\n".join(lines) + "\n"
 
     def write(self, folder):
@@ -104,6 +115,13 @@ class ModelCard:
             json.dumps(self.to_dict(), indent=2, default=str) + "\n", encoding="utf-8"
         )
         return folder / "model_card.md"
+
+
+def _listed(title, items):
+    """A markdown list of ``items`` (name -> text) under ``title``; [] if none."""
+    if not items:
+        return []
+    return [f"- {title}: {len(items)}"] + [f"  - {k}: {v}" for k, v in items.items()]
 
 
 def _cell(value):

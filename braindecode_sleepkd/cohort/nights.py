@@ -162,7 +162,62 @@ def read_hypnogram(fname):
     return np.asarray(labels, dtype=np.int64)
 
 
-def read_night(night, channel, sfreq=None):
+def channel_rate(night, channel):
+    """The sampling rate of ``channel`` in the night's EDF header, or None.
+
+    Reads the header only; a night that cannot be read or lacks the channel
+    gives None (:func:`read_night` then says why).
+    """
+    import edfio
+
+    try:
+        edf = edfio.read_edf(night.path, lazy_load_data=True)
+    except Exception:  # noqa: BLE001 - any damage is reported by read_night
+        return None
+    rates = [s.sampling_frequency for s in edf.signals if s.label.strip() == channel]
+    return float(rates[0]) if rates else None
+
+
+def cohort_rate(nights, channel):
+    """The most common rate of ``channel`` over the nights, and the others.
+
+    Returns
+    -------
+    sfreq : float | None
+        The cohort's rate (the lowest of the most common ones on a tie); None
+        when no night's header could be read.
+    others : dict
+        Night name -> its rate, for the nights at another rate.
+    """
+    rates = {n.name: channel_rate(n, channel) for n in nights}
+    known = [r for r in rates.values() if r is not None]
+    if not known:
+        return None, {}
+    values, counts = np.unique(known, return_counts=True)
+    sfreq = float(values[np.argmax(counts)])
+    others = {k: r for k, r in rates.items() if r is not None and r != sfreq}
+    return sfreq, others
+
+
+def resample_epochs(X, rate, sfreq):
+    """Epochs ``X`` sampled at ``rate`` resampled to ``sfreq`` with MNE.
+
+    The night is resampled as one continuous signal per channel (no edge
+    effects at epoch boundaries) and cut again into 30-s epochs.
+    """
+    from mne.filter import resample
+
+    n_epochs, n_chans, _ = X.shape
+    signal = X.transpose(1, 0, 2).reshape(n_chans, -1).astype(np.float64)
+    out = resample(
+        signal, up=float(sfreq), down=float(rate), npad="auto", verbose=False
+    )
+    n_times = int(round(30 * sfreq))
+    out = out[:, : n_epochs * n_times].reshape(n_chans, n_epochs, n_times)
+    return np.ascontiguousarray(out.transpose(1, 0, 2), dtype=np.float32)
+
+
+def read_night(night, channel, sfreq=None, resample=False):
     """Epochs and labels of one night, or a :class:`NightError` saying why not.
 
     Parameters
@@ -172,14 +227,19 @@ def read_night(night, channel, sfreq=None):
         The EEG channel, as labelled in the EDF file.
     sfreq : float | None
         The rate every night must have (None: any).
+    resample : bool
+        Resample a night at another rate to ``sfreq`` (MNE) instead of
+        raising a :class:`NightError`.
 
     Returns
     -------
     X : np.ndarray of float32, shape (n_epochs, 1, n_times)
         Microvolts, read by the channel's physical dimension.
     y : np.ndarray of int64, shape (n_epochs,)
-        Labels, -1 for an unscored night or epoch. A hypnogram longer than
-        the signal is cut; a shorter one leaves the last epochs unscored.
+        Labels, -1 for an unscored night or epoch. A hypnogram one epoch
+        longer than the signal is cut, one epoch shorter leaves the last epoch
+        unscored (see :func:`check_hypnogram_length`); a larger difference is
+        a :class:`NightError`.
     sfreq : float
     """
     try:
@@ -187,14 +247,47 @@ def read_night(night, channel, sfreq=None):
     except (ValueError, OSError) as err:
         raise NightError(str(err)) from err
     if sfreq is not None and not np.isclose(rate, sfreq):
-        raise NightError(
-            f"{night.path.name} is sampled at {rate:g} Hz, the cohort at {sfreq:g} Hz."
-        )
+        if not resample:
+            raise NightError(
+                f"{night.path.name} is sampled at {rate:g} Hz, the cohort at "
+                f"{sfreq:g} Hz."
+            )
+        X, rate = resample_epochs(X, rate, sfreq), sfreq
     y = np.full(len(X), UNLABELLED, dtype=np.int64)
     if night.hypnogram is not None:
-        labels = read_hypnogram(night.hypnogram)[: len(X)]
+        labels = read_hypnogram(night.hypnogram)
+        check_hypnogram_length(night, len(labels), len(X))
+        labels = labels[: len(X)]
         y[: len(labels)] = labels
     return X, y, float(rate)
+
+
+def check_hypnogram_length(night, n_labels, n_epochs):
+    """A note on a hypnogram one epoch off the night, or a :class:`NightError`.
+
+    A hypnogram may differ from the night's 30-s epochs by one epoch (a
+    trailing partial epoch scored, or not); a larger difference means the
+    hypnogram belongs to another recording, another epoch length or was cut,
+    and the night is refused.
+
+    Returns
+    -------
+    note : str | None
+        What was done about a one-epoch difference, None when the lengths match.
+    """
+    diff = n_labels - n_epochs
+    if abs(diff) > 1:
+        raise NightError(
+            f"hypnogram {night.hypnogram.name} has {n_labels} epochs, the night "
+            f"{n_epochs} 30-s epochs ({diff:+d}); at most one epoch of difference "
+            "is accepted"
+        )
+    counts = f"hypnogram has {n_labels} epochs, the night {n_epochs}"
+    if diff == 1:
+        return f"{counts}: last label unused"
+    if diff == -1:
+        return f"{counts}: last epoch unscored"
+    return None
 
 
 def write_night_edf(fname, X, sfreq, channel="EEG", y=None):

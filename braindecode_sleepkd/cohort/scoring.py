@@ -21,7 +21,13 @@ from pathlib import Path
 import numpy as np
 from joblib import Parallel, delayed
 
-from .nights import NightError, Skipped, read_night
+from .nights import (
+    NightError,
+    Skipped,
+    check_hypnogram_length,
+    read_hypnogram,
+    read_night,
+)
 
 
 def cache_key(X, sfreq, config):
@@ -58,19 +64,26 @@ def _cached_score(scorer, X, sfreq, cache_dir):
     return proba, False
 
 
-def score_one(night, scorer, channel, cache_dir=None):
+def score_one(night, scorer, channel, cache_dir=None, sfreq=None, resample=False):
     """Read one night and score it (each ensemble member through the cache).
+
+    ``sfreq`` and ``resample`` are :func:`~.nights.read_night`'s.
 
     Returns
     -------
     dict
         ``name``, ``sfreq``, ``y``, ``proba``, ``members`` (each member's
-        probabilities, ensembles only), ``cached`` and ``seconds``; or
-        ``name`` and ``skipped`` (the reason) when the night cannot be used.
+        probabilities, ensembles only), ``cached``, ``seconds`` and ``note``
+        (a hypnogram one epoch off the night, else None); or ``name`` and
+        ``skipped`` (the reason) when the night cannot be used.
     """
     start = time.perf_counter()
     try:
-        X, y, sfreq = read_night(night, channel)
+        X, y, sfreq = read_night(night, channel, sfreq, resample)
+        note = None
+        if night.hypnogram is not None:
+            n_labels = len(read_hypnogram(night.hypnogram))
+            note = check_hypnogram_length(night, n_labels, len(X))
         parts = getattr(scorer, "members", None) or [scorer]
         outs = [_cached_score(m, X, sfreq, cache_dir) for m in parts]
     except (NightError, ValueError) as err:
@@ -85,6 +98,7 @@ def score_one(night, scorer, channel, cache_dir=None):
         members=probas if len(parts) > 1 else None,
         cached=all(c for _, c in outs),
         seconds=time.perf_counter() - start,
+        note=note,
     )
 
 
@@ -96,6 +110,8 @@ class CohortScores:
     ----------
     nights : list of dict
         One :func:`score_one` record per usable night, in the nights' order.
+    notes : dict
+        Night name -> what was noted about its hypnogram (one epoch off).
     skipped : Skipped
         The nights left out, with reasons.
     sfreq : float | None
@@ -105,6 +121,7 @@ class CohortScores:
     """
 
     nights: list = field(default_factory=list)
+    notes: dict = field(default_factory=dict)
     skipped: Skipped = field(default_factory=Skipped)
     sfreq: float | None = None
     seconds: float = 0.0
@@ -116,7 +133,15 @@ class CohortScores:
 
 
 def score_cohort(
-    scorer, nights, channel, *, cache_dir=None, n_jobs=None, progress=True
+    scorer,
+    nights,
+    channel,
+    *,
+    cache_dir=None,
+    n_jobs=None,
+    progress=True,
+    sfreq=None,
+    resample=False,
 ):
     """Score every night with ``scorer``, in parallel and through the cache.
 
@@ -133,6 +158,11 @@ def score_cohort(
         joblib workers (None: joblib's default, or the active backend's).
     progress : bool
         Show a progress bar (nights done, time left).
+    sfreq : float | None
+        The cohort's rate (None: the most common rate of the usable nights).
+    resample : bool
+        Resample the nights at another rate than ``sfreq`` (with MNE) instead
+        of skipping them.
 
     Returns
     -------
@@ -142,7 +172,10 @@ def score_cohort(
     from tqdm.auto import tqdm
 
     start = time.perf_counter()
-    jobs = (delayed(score_one)(n, scorer, channel, cache_dir) for n in nights)
+    jobs = (
+        delayed(score_one)(n, scorer, channel, cache_dir, sfreq, resample)
+        for n in nights
+    )
     results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
     records = list(
         tqdm(
@@ -162,6 +195,8 @@ def score_cohort(
         rates, counts = np.unique([r["sfreq"] for r in usable], return_counts=True)
         out.sfreq = float(rates[np.argmax(counts)])
         for rec in usable:
+            if rec.get("note"):
+                out.notes[rec["name"]] = rec["note"]
             if np.isclose(rec["sfreq"], out.sfreq):
                 out.nights.append(rec)
             else:

@@ -71,13 +71,17 @@ def write_sequences(path, records, folder, channel, seq_len, scaling="robust"):
             f"No night has {L} epochs (one sequence of seq_len={L}); nights: "
             f"{[len(r['y']) for r in records]} epochs."
         )
-    first = read_night(folder[records[0]["name"]], channel)[0]
+
+    def epochs_of(rec):  # at the rate it was scored at (resampled if it was)
+        return read_night(folder[rec["name"]], channel, rec["sfreq"], True)[0]
+
+    first = epochs_of(records[0])
     shape = (sum(counts), L, 1, first.shape[-1])
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     X = open_memmap(path, mode="w+", dtype=np.float32, shape=shape)
     ys, probas, nights, at, dropped = [], [], [], 0, 0
     for i, (rec, n) in enumerate(zip(records, counts)):
-        epochs = first if i == 0 else read_night(folder[rec["name"]], channel)[0]
+        epochs = first if i == 0 else epochs_of(rec)
         first = None
         k = n * L
         X[at : at + n] = scale_epochs(epochs[:k], scaling).reshape(n, L, 1, -1)

@@ -6,7 +6,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from . import CommandError
+from . import HELP, CommandError
 
 _INT_LIST = "comma-separated integers"
 
@@ -19,7 +19,7 @@ def add_parser(subparsers):
 
     p = subparsers.add_parser(
         "benchmark",
-        help="compare SleepKD with the baselines on subject-wise cross-validation",
+        help=HELP["benchmark"],
         description=(
             "Train every method on the same subject-wise folds, seeds and epochs "
             "(early stopping on a held-out training subject) and write "

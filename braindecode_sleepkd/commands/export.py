@@ -9,7 +9,7 @@ only export files you trust.
 
 from pathlib import Path
 
-from . import CommandError
+from . import HELP, CommandError
 
 #: Output format by file extension of ``--out``.
 FORMATS = {
@@ -24,7 +24,7 @@ def add_parser(subparsers):
     """Register the ``export`` sub-command."""
     parser = subparsers.add_parser(
         "export",
-        help="export the fitted student to ONNX (or TorchScript) and check it",
+        help=HELP["export"],
         description=(
             "Export the student of a fitted SleepKDClassifier to ONNX (dynamic "
             "batch axis; dynamic sequence axis unless --seq-len is given), validate "
@@ -79,6 +79,11 @@ def add_parser(subparsers):
         help="channel(s) of a calibration EDF, when the contract names none",
     )
     parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace --out (and its int8 copy) if it exists",
+    )
+    parser.add_argument(
         "--no-check",
         action="store_true",
         help="skip onnx.checker and the onnxruntime/torch comparison",
@@ -106,6 +111,13 @@ def _output_format(out, given):
 def _check_args(args, ex):
     """Check the arguments before loading anything; return the output format."""
     fmt = _output_format(args.out, args.format)
+    out = Path(args.out)
+    targets = [out] + ([out.with_suffix(".int8.onnx")] if args.quantize else [])
+    existing = [str(p) for p in targets if p.exists()]
+    if existing and not args.force:
+        raise CommandError(
+            f"{', '.join(existing)} already exist(s); pass --force to replace it."
+        )
     if args.opset is not None:
         if fmt != "onnx":
             raise CommandError(
@@ -138,13 +150,17 @@ def _calibration(args, onnx_path):
         return np.load(cal)
     from sleepkd_runtime.edf import read_edf_epochs
     from sleepkd_runtime.model import OnnxStudent
-    from sleepkd_runtime.stage import finish_contract, staging_contract
+    from sleepkd_runtime.stage import (
+        finish_contract,
+        sequence_length,
+        staging_contract,
+    )
 
     student = OnnxStudent(onnx_path)
     contract, channels = staging_contract(student.contract, channels=args.channel)
     X, _, sfreq = read_edf_epochs(cal, channels)
     contract = finish_contract(contract, X, sfreq)
-    L = args.seq_len or contract.seq_len or 20
+    L = sequence_length(args.seq_len, student.fixed_seq_len, contract)
     n = len(X) // L
     if n == 0:
         raise CommandError(f"--calibration {cal} is shorter than one sequence ({L}).")

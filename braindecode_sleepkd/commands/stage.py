@@ -1,8 +1,10 @@
 """``sleepkd stage``: stage a night recorded as EDF with an exported student.
 
-Writes ``<name>_hypnogram.csv`` (epoch onset, stage, probabilities),
-``<name>_stages.edf`` (EDF+ annotations), ``<name>_statistics.csv`` and
-``<name>_hypnogram.png`` in ``--out``. The recording is prepared as the model's
+Writes ``<name>_hypnogram.csv`` (epoch onset in seconds and as ISO 8601 clock
+time, stage, probabilities), ``<name>_stages.edf`` (EDF+ annotations starting
+at the recording's date and time), ``<name>_statistics.csv`` and
+``<name>_hypnogram.png`` in ``--out``; outputs that exist are refused before
+staging unless ``--force``. The recording is prepared as the model's
 preprocessing contract says (rate, channels, unit, per-epoch scaling). An ONNX
 student is staged by the torch-free runtime (``sleepkd_runtime``, the same code
 as ``sleepkd-stage`` on a device) unless ``--resample`` is asked for. Runs
@@ -12,7 +14,10 @@ offline. ``.pkl``/``.pt`` models are pickles: only use files you trust.
 import time
 from pathlib import Path
 
-from . import CommandError
+from . import HELP, CommandError
+
+#: Model files ``sleepkd stage`` reads: ONNX, pickled estimators, saved students.
+MODEL_SUFFIXES = (".onnx", ".pkl", ".pickle", ".joblib", ".pt", ".pth")
 
 
 def add_parser(subparsers):
@@ -21,7 +26,7 @@ def add_parser(subparsers):
 
     parser = subparsers.add_parser(
         "stage",
-        help="stage a night (EDF) into a hypnogram, statistics and a plot",
+        help=HELP["stage"],
         description=(
             "Stage every 30-s epoch of an EDF recording with an exported student "
             "(.onnx, needs onnxruntime) or a pickled fitted model (.pkl/.pt), "
@@ -30,16 +35,9 @@ def add_parser(subparsers):
     )
     add_arguments(parser)
     parser.add_argument(
-        "--sfreq",
-        type=float,
-        default=None,
-        help="training rate, for a model without a contract",
-    )
-    parser.add_argument(
         "--resample", action="store_true", help="resample to the model's rate"
     )
     parser.add_argument("--no-plot", action="store_true")
-    parser.add_argument("--quiet", action="store_true", help="kept for compatibility")
     parser.set_defaults(func=run)
     return parser
 
@@ -72,13 +70,11 @@ def _stage(args, night):
 
 def run(args):
     """Stage the night and write the table, annotations, statistics and plot."""
-    from sleepkd_runtime.cli import summary, write_outputs
+    from sleepkd_runtime.cli import OUTPUTS, check_usage, summary, write_outputs
 
     night = Path(args.night)
-    if not night.is_file():
-        raise CommandError(f"EDF file not found: {night}")
-    if not Path(args.model).is_file():
-        raise CommandError(f"model file not found: {args.model}")
+    plot = () if args.no_plot else ("{stem}_hypnogram.png",)
+    check_usage(args, MODEL_SUFFIXES, OUTPUTS + plot)
     start = time.perf_counter()
     try:
         hyp = _stage(args, night)
@@ -94,5 +90,6 @@ def run(args):
         matplotlib.use("Agg")
         fig = plot_hypnogram(hyp, title=night.name)
         fig.savefig(Path(args.out) / f"{night.stem}_hypnogram.png", dpi=100)
-    print(summary(hyp, night, stats, table, seconds))
+    if not args.quiet:
+        print(summary(hyp, night, stats, table, seconds))
     return 0

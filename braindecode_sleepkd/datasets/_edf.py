@@ -3,14 +3,10 @@
 # Authors: braindecode-sleepkd developers
 # License: BSD-3-Clause
 
-from pathlib import Path
-
 import mne
 import numpy as np
-from sleepkd_runtime.edf import check_edf_size  # noqa: F401 (re-exported)
-
-# factor from an EDF physical dimension to microvolts
-_TO_UV = {"uv": 1.0, "µv": 1.0, "mv": 1e3, "v": 1e6, "nv": 1e-3}
+from sleepkd_runtime.contract import unit_factor
+from sleepkd_runtime.edf import open_edf
 
 
 def read_edf_raw(fname, preload=False, **kwargs):
@@ -29,17 +25,10 @@ def read_edf_raw(fname, preload=False, **kwargs):
     -------
     raw : mne.io.Raw
     """
-    fname = Path(fname)
-    if not fname.is_file():
-        raise FileNotFoundError(f"EDF file not found: {fname}")
-    check_edf_size(fname)
-    try:
-        raw = mne.io.read_raw_edf(fname, preload=preload, verbose="error", **kwargs)
-    except Exception as exc:  # MNE raises many types on a damaged header
-        raise ValueError(
-            f"Cannot read {fname} as EDF: the file is corrupt or truncated "
-            f"({type(exc).__name__}: {exc})"
-        ) from exc
+    raw = open_edf(
+        fname,
+        lambda f: mne.io.read_raw_edf(f, preload=preload, verbose="error", **kwargs),
+    )
     sfreq = float(raw.info["sfreq"])
     if not np.isfinite(sfreq) or sfreq <= 0:
         raise ValueError(
@@ -69,8 +58,10 @@ def microvolt_factor(raw, channel):
     """
     idx = raw._raw_extras[0]["ch_names"].index(channel)
     mne_mult = float(raw._raw_extras[0]["units"][idx])
-    unit = str(raw._orig_units.get(channel, "")).strip().lower()
-    to_uv = _TO_UV.get(unit, 1.0)
+    try:
+        to_uv = unit_factor(raw._orig_units.get(channel, ""), "uV")
+    except ValueError:  # not a voltage: its values are kept
+        to_uv = 1.0
     return to_uv / mne_mult
 
 

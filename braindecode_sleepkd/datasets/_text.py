@@ -38,3 +38,30 @@ def value_lines(fname, lines, first_lineno, what):
             "expected one value per line (only trailing blank lines are allowed)."
         )
     return numbered
+
+
+def read_codes(fname, numbered, valid, what):
+    """The integer codes of ``(line number, text)`` value lines, all in ``valid``.
+
+    Raises
+    ------
+    ValueError
+        Listing every value that is not an integer of ``valid``, with its line
+        number.
+    """
+    codes, bad = [], []
+    for lineno, text in numbered:
+        try:
+            code = int(text)
+        except ValueError:
+            code = None
+        if code in valid:
+            codes.append(code)
+        else:
+            bad.append(f"line {lineno}: {text!r}")
+    if bad:
+        raise ValueError(
+            f"{fname}: unknown {what} (expected one of {sorted(valid)}): "
+            + "; ".join(bad)
+        )
+    return codes

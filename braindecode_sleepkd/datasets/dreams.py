@@ -15,7 +15,7 @@ import pandas as pd
 from braindecode.datasets import BaseConcatDataset
 
 from ._edf import read_edf_channel, read_edf_raw
-from ._text import read_lines, value_lines
+from ._text import read_codes, read_lines, value_lines
 from ._windows import EPOCH_S, annotate_epochs, make_windows, raw_dataset
 from .paths import data_path
 from .units import RAW_UNIT, raw_microvolts_to_volts
@@ -120,21 +120,8 @@ def read_dreams_hypnogram(fname):
     lines = read_lines(fname, "hypnogram")
     if not lines or lines[0].strip() != "[Hypnogram]":
         raise ValueError(f"{fname}: first line should be [Hypnogram]")
-    codes, bad = [], []
-    for lineno, text in value_lines(fname, lines[1:], 2, "hypnogram codes"):
-        try:
-            code = int(text)
-        except ValueError:
-            code = None
-        if code not in DREAMS_RK_TO_AASM:
-            bad.append(f"line {lineno}: {text!r}")
-            continue
-        codes.append(code)
-    if bad:
-        raise ValueError(
-            f"{fname}: unknown hypnogram values (expected one of "
-            f"{sorted(DREAMS_RK_TO_AASM)}): " + "; ".join(bad)
-        )
+    numbered = value_lines(fname, lines[1:], 2, "hypnogram codes")
+    codes = read_codes(fname, numbered, DREAMS_RK_TO_AASM, "hypnogram values")
     return np.asarray(codes, dtype=np.int64)
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import mne
 import numpy as np
+from sleepkd_runtime.edf import check_edf_size
 
-from ._edf import check_edf_size
 from .stages import SLEEP_EDF_MAPPING
 
 SLEEP_EDF_STAGE_CHARS = ("1", "2", "3", "4", "R")

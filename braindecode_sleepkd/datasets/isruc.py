@@ -15,7 +15,7 @@ import numpy as np
 from braindecode.datasets import BaseConcatDataset
 
 from ._edf import microvolt_factor, read_edf_raw
-from ._text import read_lines, value_lines
+from ._text import read_codes, read_lines, value_lines
 from ._windows import EPOCH_S, annotate_epochs, make_windows, raw_dataset
 from .units import RAW_UNIT, raw_microvolts_to_volts
 
@@ -41,22 +41,9 @@ def read_isruc_labels(fname):
     fname = Path(fname)
     if not fname.is_file():
         raise FileNotFoundError(f"ISRUC label file not found: {fname}")
-    labels, bad = [], []
-    lines = read_lines(fname, "label")
-    for lineno, text in value_lines(fname, lines, 1, "labels"):
-        try:
-            code = int(text)
-        except ValueError:
-            code = None
-        if code not in ISRUC_LABELS:
-            bad.append(f"line {lineno}: {text!r}")
-        else:
-            labels.append(ISRUC_LABELS[code])
-    if bad:
-        raise ValueError(
-            f"{fname}: unknown sleep stage values (expected one of "
-            f"{sorted(ISRUC_LABELS)}): " + "; ".join(bad)
-        )
+    numbered = value_lines(fname, read_lines(fname, "label"), 1, "labels")
+    codes = read_codes(fname, numbered, ISRUC_LABELS, "sleep stage values")
+    labels = [ISRUC_LABELS[code] for code in codes]
     return np.asarray(labels, dtype=np.int64)
 
 

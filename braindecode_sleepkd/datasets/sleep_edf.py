@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 from braindecode.datasets import BaseConcatDataset
 from braindecode.datasets.sleep_physionet import SleepPhysionet
+from sleepkd_runtime.edf import check_edf_size
 
-from ._edf import check_edf_size, microvolt_factor
+from ._edf import microvolt_factor
 from ._windows import EPOCH_S, make_windows
 from .stages import SLEEP_EDF_MAPPING
 from .units import MODEL_UNIT, RAW_UNIT

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from skorch.callbacks import EarlyStopping
 
+from ..constants import EPOCH_S
 from ..distill import ConsistentViews
 from ..distill.strategies import ABLATIONS, get_strategy_class, strategies
 from ..estimator import SleepKDClassifier
@@ -392,7 +393,7 @@ def run_benchmark(cfg, stream=None, verbose=True):
     run = _Run(cfg)
     run.class_weights = None
     run.n_chans, run.n_times = X.shape[2], X.shape[3]
-    run.sfreq = X.shape[3] / 30.0
+    run.sfreq = X.shape[3] / EPOCH_S
     n_units = cfg.folds * cfg.seeds
     n_train = int(np.mean([np.isin(subjects, tr).sum() for tr, _ in folds]))
     epochs, plan = plan_epochs(cfg, run, methods, X, y, n_train, n_units)

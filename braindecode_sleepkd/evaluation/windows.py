@@ -5,12 +5,14 @@
 
 import numpy as np
 import torch
+from sleepkd_runtime.sliding import combine
 
 from ..datasets import sequence_starts
 
 
 def window_proba(proba, windows, seq_len, seq_stride=None):
-    """Per-window probabilities: the mean over the sequences holding the window.
+    """Per-window probabilities: the mean over the sequences holding the window
+    (:func:`sleepkd_runtime.sliding.combine`, as in staging).
 
     Parameters
     ----------
@@ -36,17 +38,7 @@ def window_proba(proba, windows, seq_len, seq_stride=None):
             f"{len(proba)} sequence outputs for the {len(starts)} sequences of "
             f"seq_len={seq_len}, seq_stride={seq_stride} in these windows."
         )
-    total = np.zeros((len(windows), proba.shape[-1]))
-    count = np.zeros(len(windows))
-    for start, p in zip(starts, proba):
-        total[start : start + seq_len] += p
-        count[start : start + seq_len] += 1
-    if count.min() == 0:
-        raise ValueError(
-            f"{int((count == 0).sum())} windows are in no sequence "
-            f"(seq_stride={seq_stride} > seq_len={seq_len})."
-        )
-    return total / count[:, None]
+    return combine(proba, starts, len(windows))[0]
 
 
 def predict_stages(module, X, batch_size=32):

@@ -6,19 +6,9 @@
 from pathlib import Path
 
 import numpy as np
-
-EPOCH_SEC = 30.0
-
-
-def _channels(channel):
-    if isinstance(channel, str):
-        return [channel]
-    channels = list(channel or [])
-    if not channels or not all(isinstance(c, str) for c in channels):
-        raise ValueError(
-            f"channel must be a channel name or a list of names, got {channel!r}."
-        )
-    return channels
+from sleepkd_runtime.constants import EPOCH_S
+from sleepkd_runtime.epochs import cut_epochs
+from sleepkd_runtime.stage import as_channels
 
 
 def _check_sfreq(sfreq, model_sfreq, resample, what):
@@ -55,31 +45,17 @@ def _from_raw(raw, channels, model_sfreq, resample, name):
 
 
 def _from_edf(fname, channels, model_sfreq, resample):
-    from ..datasets._edf import microvolt_factor, read_edf_raw
+    import mne
+    from sleepkd_runtime.edf import read_edf_signals
 
-    raw = read_edf_raw(fname)
-    missing = [c for c in channels if c not in raw.ch_names]
-    if missing:
-        raise ValueError(
-            f"Channel(s) {missing} not in {fname}; available: {raw.ch_names}"
-        )
-    factors = np.array([microvolt_factor(raw, c) for c in channels])
-    raw = raw.pick(channels)
-    sfreq = float(raw.info["sfreq"])
-    try:
-        if _check_sfreq(sfreq, model_sfreq, resample, str(fname)):
-            raw.load_data().resample(model_sfreq, verbose="error")
-            sfreq = float(raw.info["sfreq"])
-        data = raw.get_data()
-    except ValueError:
-        raise
-    except Exception as exc:
-        raise ValueError(
-            f"Cannot read the samples of {fname}: the file is corrupt or "
-            f"truncated ({type(exc).__name__}: {exc})"
-        ) from exc
-    # get_data() is in MNE's unit (volts when it knew the EDF unit): to µV
-    return data * factors[:, None], sfreq
+    signals, sfreq = read_edf_signals(fname, channels)
+    if not _check_sfreq(sfreq, model_sfreq, resample, str(fname)):
+        return signals, sfreq
+    n = min(len(s) for s in signals)
+    info = mne.create_info(channels, sfreq, "misc")
+    raw = mne.io.RawArray(np.stack([s[:n] for s in signals]), info, verbose="error")
+    raw.resample(model_sfreq, verbose="error")
+    return raw.get_data(), float(raw.info["sfreq"])
 
 
 def _from_windows(windows, channels, model_sfreq):
@@ -116,7 +92,7 @@ def _from_windows(windows, channels, model_sfreq):
     if meta is not None and "i_start_in_trial" in meta:
         onsets = np.asarray(meta["i_start_in_trial"], dtype=float) / sfreq
     else:
-        onsets = np.arange(len(X)) * EPOCH_SEC
+        onsets = np.arange(len(X)) * EPOCH_S
     return X.astype(np.float32), onsets, sfreq
 
 
@@ -149,7 +125,7 @@ def read_epochs(recording, channel, model_sfreq=None, resample=False):
     """
     import mne
 
-    channels = _channels(channel)
+    channels = as_channels(channel, required=True)
     if isinstance(recording, (str, Path)):
         data, sfreq = _from_edf(Path(recording), channels, model_sfreq, resample)
     elif isinstance(recording, mne.io.BaseRaw):
@@ -163,18 +139,5 @@ def read_epochs(recording, channel, model_sfreq=None, resample=False):
             "recording must be an mne.io.Raw, an EDF path or braindecode windows "
             f"of one recording, got {type(recording).__name__}."
         )
-    n_times = EPOCH_SEC * sfreq
-    if not np.isclose(n_times, round(n_times)):
-        raise ValueError(f"30 s at {sfreq:g} Hz is not a whole number of samples.")
-    n_times = int(round(n_times))
-    n_epochs = data.shape[1] // n_times
-    if n_epochs == 0:
-        raise ValueError(
-            f"The recording lasts {data.shape[1] / sfreq:.1f} s, shorter than one "
-            "30-s epoch."
-        )
-    X = data[:, : n_epochs * n_times].reshape(len(channels), n_epochs, n_times)
-    X = np.ascontiguousarray(X.transpose(1, 0, 2), dtype=np.float32)
-    if not np.isfinite(X).all():
-        raise ValueError("The recording contains NaN or infinite samples.")
-    return X, np.arange(n_epochs) * EPOCH_SEC, sfreq
+    X, onsets = cut_epochs(data, sfreq, "The recording")
+    return X, onsets, sfreq

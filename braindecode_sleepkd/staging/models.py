@@ -6,7 +6,9 @@
 from pathlib import Path
 
 import numpy as np
+from sleepkd_runtime.constants import EPOCH_S
 from sleepkd_runtime.model import DEFAULT_SEQ_LEN, OnnxStudent
+from sleepkd_runtime.stage import sequence_length
 
 
 class Predictor:
@@ -18,12 +20,14 @@ class Predictor:
         ``X (n_seq, seq_len, n_chans, n_times) float32 -> probabilities``.
     seq_len : int
         Epochs per sequence used to stage a night.
-    fixed_seq_len : bool
-        The model only accepts ``seq_len`` epochs per sequence.
+    fixed_seq_len : int | None
+        The only sequence length the model accepts, if it has one.
     sfreq, n_chans, n_times, n_classes : float | int | None
-        What the model was trained on, when known.
+        What the model was trained on, when known (``sfreq`` default
+        ``n_times / 30``).
     kind : str
-        ``"estimator"``, ``"torch"`` or ``"onnx"``.
+        ``"estimator"``, ``"torch"`` or ``"onnx"`` (its ``name`` is
+        ``"<kind> model"``).
     contract : sleepkd_runtime.contract.Contract | None
         The model's preprocessing contract, when it carries one.
     """
@@ -44,11 +48,14 @@ class Predictor:
         self.predict_proba = predict_proba
         self.seq_len = int(seq_len)
         self.fixed_seq_len = fixed_seq_len
+        if sfreq is None and n_times:
+            sfreq = n_times / EPOCH_S
         self.sfreq = None if sfreq is None else float(sfreq)
         self.n_chans = n_chans
         self.n_times = n_times
         self.n_classes = n_classes
         self.kind = kind
+        self.name = f"{kind} model"
 
 
 def _torch_proba(module, batch_size):
@@ -69,20 +76,13 @@ def _torch_proba(module, batch_size):
 def _onnx(path, seq_len, sfreq, batch_size):
     student = OnnxStudent(path, batch_size)
     fixed = student.fixed_seq_len
-    if fixed is not None and seq_len is not None and seq_len != fixed:
-        raise ValueError(
-            f"{path} was exported with a fixed sequence length of {fixed} epochs; "
-            f"seq_len={seq_len} is not possible."
-        )
     contract = student.contract
-    if sfreq is None:
-        sfreq = contract.sfreq if contract is not None else None
-    if sfreq is None and student.n_times is not None:
-        sfreq = student.n_times / 30.0
+    if sfreq is None and contract is not None:
+        sfreq = contract.sfreq
     return Predictor(
         student.predict_proba,
-        fixed or seq_len or DEFAULT_SEQ_LEN,
-        fixed is not None,
+        sequence_length(seq_len, fixed, contract),
+        fixed,
         sfreq,
         student.n_chans,
         student.n_times,
@@ -104,8 +104,8 @@ def as_predictor(model, seq_len=None, sfreq=None, batch_size=64):
         :func:`braindecode_sleepkd.export.load_checkpoint` (pickles: only
         files you trust).
     seq_len : int | None
-        Epochs per sequence; default the estimator's ``seq_len``, the ONNX
-        file's fixed sequence length, else 20.
+        Epochs per sequence; default the ONNX file's fixed sequence length,
+        the model's contract's, the estimator's ``seq_len``, else 20.
     sfreq : float | None
         Sampling rate the model was trained at; default from the estimator's
         ``signal_``, the module's ``sfreq`` or ``n_times / 30``.
@@ -128,39 +128,36 @@ def as_predictor(model, seq_len=None, sfreq=None, batch_size=64):
     from torch import nn
 
     if isinstance(model, nn.Module):
-        n_times = getattr(model, "n_times", None)
-        sfreq = sfreq or getattr(model, "sfreq", None)
-        if sfreq is None and n_times:
-            sfreq = n_times / 30.0
+        contract = getattr(model, "contract_", None)
         return Predictor(
             _torch_proba(model, batch_size),
-            seq_len or DEFAULT_SEQ_LEN,
-            False,
-            sfreq,
+            sequence_length(seq_len, None, contract),
+            None,
+            sfreq or getattr(model, "sfreq", None),
             getattr(model, "n_chans", None),
-            n_times,
+            getattr(model, "n_times", None),
             getattr(model, "n_classes", None),
             "torch",
-            getattr(model, "contract_", None),
+            contract,
         )
     if hasattr(model, "predict_proba") and hasattr(model, "module_"):
         signal = dict(getattr(model, "signal_", None) or {})
-        n_times = signal.get("n_times")
-        sfreq = sfreq or signal.get("sfreq") or (n_times / 30.0 if n_times else None)
+        contract = getattr(model, "contract_", None)
+        default = getattr(model, "seq_len", DEFAULT_SEQ_LEN)
 
         def predict_proba(X):
             return np.asarray(model.predict_proba(X), dtype=np.float64)
 
         return Predictor(
             predict_proba,
-            seq_len or getattr(model, "seq_len", DEFAULT_SEQ_LEN),
-            False,
-            sfreq,
+            sequence_length(seq_len, None, contract, default),
+            None,
+            sfreq or signal.get("sfreq"),
             signal.get("n_chans"),
-            n_times,
+            signal.get("n_times"),
             signal.get("n_classes"),
             "estimator",
-            getattr(model, "contract_", None),
+            contract,
         )
     raise TypeError(
         "model must be a fitted SleepKDClassifier, a torch module, an ONNX file "

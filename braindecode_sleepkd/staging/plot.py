@@ -5,7 +5,7 @@
 
 import numpy as np
 
-from ..constants import SLEEP_STAGES
+from ..constants import EPOCH_S, SLEEP_STAGES
 
 _ORDER = (0, 4, 1, 2, 3)  # W, REM, N1, N2, N3 from top to bottom
 _COLORS = ("#f2c14e", "#7fb7be", "#4d9de0", "#3a5ba0", "#d3a5e0")
@@ -70,7 +70,7 @@ def plot_hypnogram(hypnogram, reference=None, title=None):
 _UNITS = {"h": (3600.0, "time (h)"), "min": (60.0, "time (min)")}
 
 
-def plot_hypnograms(hypnograms, epoch_sec=30.0, unit="h", title=None):
+def plot_hypnograms(hypnograms, epoch_sec=EPOCH_S, unit="h", title=None):
     """Plot several hypnograms of the same epochs, one panel each, stacked.
 
     Stages run from top to bottom W, REM, N1, N2, N3 (the usual hypnogram

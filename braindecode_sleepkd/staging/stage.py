@@ -4,8 +4,10 @@
 # License: BSD-3-Clause
 
 from dataclasses import replace
+from pathlib import Path
 
-from sleepkd_runtime.stage import finish_contract, stage_epochs, staging_contract
+from sleepkd_runtime.edf import recording_start
+from sleepkd_runtime.stage import stage_array, staging_contract
 
 from .epochs import read_epochs
 from .models import as_predictor
@@ -26,20 +28,6 @@ def _scaling(scaler):
             f"object with transform(X), got {type(scaler).__name__}."
         )
     return None, scaler
-
-
-def _check_shape(pred, X, rec_sfreq, channel):
-    n_chans, n_times = X.shape[1:]
-    if pred.n_chans is not None and n_chans != pred.n_chans:
-        raise ValueError(
-            f"The model was trained on {pred.n_chans} channel(s) but {n_chans} "
-            f"were given ({channel!r})."
-        )
-    if pred.n_times is not None and n_times != pred.n_times:
-        raise ValueError(
-            f"The model expects {pred.n_times} samples per epoch but the "
-            f"recording gives {n_times} ({rec_sfreq:g} Hz x 30 s)."
-        )
 
 
 def stage_night(
@@ -112,8 +100,9 @@ def stage_night(
     Returns
     -------
     hypnogram : Hypnogram
-        ``.stages``, ``.proba``, ``.onsets``, ``.to_dataframe()``,
-        ``.to_annotations()``, ``.statistics()``.
+        ``.stages``, ``.proba``, ``.onsets``, ``.start`` (the recording's
+        clock time, when known), ``.to_dataframe()``, ``.to_annotations()``,
+        ``.statistics()``.
 
     Raises
     ------
@@ -140,28 +129,29 @@ def stage_night(
     )
     model_sfreq = contract.sfreq if contract is not None else pred.sfreq
     X, onsets, rec_sfreq = read_epochs(recording, channels, model_sfreq, resample)
-    _check_shape(pred, X, rec_sfreq, channels)
-    if seq_len is None and not pred.fixed_seq_len and contract and contract.seq_len:
-        L = contract.seq_len
-    else:  # the user's, the ONNX file's fixed length, the estimator's or 20
-        L = pred.seq_len
-    contract = finish_contract(
-        contract,
-        X,
-        rec_sfreq,
-        scaling=scaling,
-        seq_len=L,
-        what=f"{pred.kind} model",
-    )
-    if transformer is not None:
+    if transformer is not None:  # instead of the contract's scaling
         X = transformer.transform(X[None])[0]
-        contract = replace(contract, scaling="none")
-    return stage_epochs(
-        pred.predict_proba,
-        contract.prepare(X, unit="uV"),
+        contract, scaling = contract and replace(contract, scaling="none"), "none"
+    hyp = stage_array(
+        pred,
+        X,
         onsets,
-        L,
+        rec_sfreq,
+        contract,
+        seq_len=pred.seq_len,
         stride=stride,
-        fixed=pred.fixed_seq_len,
+        scaling=scaling,
         short=short,
     )
+    hyp.start = _start(recording)
+    return hyp
+
+
+def _start(recording):
+    """Clock time of the recording's start (EDF header, or raw's measurement
+    date), naive; None when unknown (windows, anonymised files)."""
+    if isinstance(recording, (str, Path)):
+        return recording_start(recording)
+    info = getattr(recording, "info", None)
+    meas_date = info.get("meas_date") if info is not None else None
+    return None if meas_date is None else meas_date.replace(tzinfo=None)

@@ -19,6 +19,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from sleepkd_runtime.constants import EPOCH_S
 from sleepkd_runtime.contract import UNITS as VOLTS
 
 from ..datasets import sequence_starts
@@ -31,7 +32,6 @@ from .base import ExternalTeacher
 YASA_STAGE_TO_LABEL = {"W": 0, "WAKE": 0, "N1": 1, "N2": 2, "N3": 3, "R": 4, "REM": 4}
 #: YASA asserts ``sfreq > 80``; its features use frequencies up to 30 Hz.
 YASA_MIN_SFREQ = 80.0
-EPOCH_S = 30.0
 #: ``unit`` values: factor to volts (YASA's unit), or ``"auto"``.
 UNITS = dict(VOLTS)
 UNIT_OPTIONS = (*UNITS, "auto")

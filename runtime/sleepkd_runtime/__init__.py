@@ -12,7 +12,7 @@ scaling, sequence length, classes) travels in the file and is applied here.
 from .contract import Contract, ContractError, scale_epochs
 from .hypnogram import Hypnogram
 from .model import OnnxStudent
-from .stage import stage_edf, stage_epochs
+from .stage import stage_array, stage_edf, stage_epochs
 from .statistics import sleep_statistics
 
 __version__ = "0.1.0"
@@ -25,6 +25,7 @@ __all__ = [
     "__version__",
     "scale_epochs",
     "sleep_statistics",
+    "stage_array",
     "stage_edf",
     "stage_epochs",
 ]

@@ -1,9 +1,11 @@
 """``sleepkd-stage``: stage an EDF night with an ONNX student, without torch.
 
-Writes ``<name>_hypnogram.csv`` (epoch onset, stage, probabilities),
-``<name>_stages.edf`` (EDF+ annotations) and ``<name>_statistics.csv`` in
-``--out``. ``sleepkd stage`` (the full package) takes the same options, plus
-resampling, plots and pickled models.
+Writes ``<name>_hypnogram.csv`` (epoch onset in seconds and as ISO 8601 clock
+time, stage, probabilities), ``<name>_stages.edf`` (EDF+ annotations, starting
+at the recording's date and time) and ``<name>_statistics.csv`` in ``--out``.
+``sleepkd stage`` (the full package) takes the same options, plus resampling,
+plots and pickled models. Usage errors (missing files, an unknown model
+extension, outputs that exist) are found before staging.
 """
 
 # Authors: braindecode-sleepkd developers
@@ -41,20 +43,88 @@ def add_arguments(parser):
         "without one: none)",
     )
     parser.add_argument(
+        "--sfreq",
+        type=float,
+        default=None,
+        help="the model's training rate, for a model without a contract",
+    )
+    parser.add_argument(
         "--override",
         action="store_true",
         help="let --channel/--scaler/--sfreq replace the model's contract values",
     )
+    parser.add_argument(
+        "--force", action="store_true", help="replace outputs that exist in --out"
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="print nothing (errors aside)"
+    )
     return parser
 
 
+class UsageError(ValueError):
+    """A command line that cannot work, found before staging (exit code 2)."""
+
+
+#: The files written for a night ``<stem>`` in ``--out``.
+OUTPUTS = ("{stem}_hypnogram.csv", "{stem}_stages.edf", "{stem}_statistics.csv")
+
+
+def check_usage(args, suffixes=(".onnx",), outputs=OUTPUTS):
+    """Refuse a command line that cannot work, before any staging.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``night``, ``model``, ``out`` and ``force``.
+    suffixes : tuple of str
+        The model file extensions the command reads.
+    outputs : tuple of str
+        The files written in ``--out`` (``{stem}``: the night's name).
+
+    Raises
+    ------
+    UsageError
+        A missing night or model, a model extension not in ``suffixes``,
+        ``--out`` an existing file, or outputs that exist without ``--force``.
+    """
+    night, model, out = Path(args.night), Path(args.model), Path(args.out)
+    if not night.is_file():
+        raise UsageError(f"EDF file not found: {night}")
+    if model.suffix.lower() not in suffixes:
+        raise UsageError(
+            f"--model {model}: unknown model extension {model.suffix or '(none)'!r}; "
+            f"expected {', '.join(suffixes)}."
+        )
+    if not model.is_file():
+        raise UsageError(f"model file not found: {model}")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is an existing file; expected a folder.")
+    existing = [
+        out / name.format(stem=night.stem)
+        for name in outputs
+        if (out / name.format(stem=night.stem)).exists()
+    ]
+    if existing and not args.force:
+        raise UsageError(
+            f"{', '.join(str(p) for p in existing)} already exist(s); "
+            "pass --force to replace, or another --out."
+        )
+
+
 def write_outputs(hyp, out, stem, backend="own"):
-    """Write the hypnogram table, EDF+ annotations and statistics; return paths."""
+    """Write the hypnogram table, EDF+ annotations and statistics; return paths.
+
+    The CSV's ``clock`` column and the EDF+ header keep ``hyp.start`` (the
+    recording's clock time), for both ``sleepkd stage`` and ``sleepkd-stage``.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     table = hyp.to_csv(out / f"{stem}_hypnogram.csv")
+    edf = out / f"{stem}_stages.edf"
+    edf.unlink(missing_ok=True)  # replaced (check_usage refused it without --force)
     try:
-        ann = hyp.to_edf_annotations(out / f"{stem}_stages.edf")
+        ann = hyp.to_edf_annotations(edf)
     except ImportError:  # pragma: no cover - edfio is a dependency
         ann = None
     stats = hyp.statistics(backend=backend)
@@ -85,6 +155,7 @@ def main(argv=None):
 
     start = time.perf_counter()
     try:
+        check_usage(args)
         hyp = stage_edf(
             args.model,
             args.night,
@@ -92,13 +163,15 @@ def main(argv=None):
             seq_len=args.seq_len,
             stride=args.stride,
             scaling=args.scaler,
+            sfreq=args.sfreq,
             override=args.override,
         )
         table, _, stats = write_outputs(hyp, args.out, Path(args.night).stem)
     except (ContractError, ValueError, FileNotFoundError, ImportError) as err:
         print(f"sleepkd-stage: error: {err}", file=sys.stderr)
         return 2
-    print(summary(hyp, args.night, stats, table, time.perf_counter() - start))
+    if not args.quiet:
+        print(summary(hyp, args.night, stats, table, time.perf_counter() - start))
     return 0
 
 

@@ -11,10 +11,8 @@ with MNE and 1.85 s with EDFlib-Python, and edfio imports no more than numpy.
 import warnings
 from pathlib import Path
 
-import numpy as np
-
-from .constants import EPOCH_S
 from .contract import unit_factor
+from .epochs import cut_epochs
 
 
 def check_edf_size(fname):
@@ -50,6 +48,35 @@ def check_edf_size(fname):
         )
 
 
+def open_edf(fname, read):
+    """``read(fname)`` of an EDF file that exists and is whole, with clear errors.
+
+    Parameters
+    ----------
+    fname : str | Path
+    read : callable
+        Opens the file (edfio's reader here, MNE's in the package); any error
+        it raises on a damaged header becomes a ``ValueError`` that names the
+        file.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        A missing, truncated (:func:`check_edf_size`) or unreadable file.
+    """
+    fname = Path(fname)
+    if not fname.is_file():
+        raise FileNotFoundError(f"EDF file not found: {fname}")
+    check_edf_size(fname)
+    try:
+        return read(fname)
+    except Exception as err:  # the readers raise several types on a bad header
+        raise ValueError(
+            f"Cannot read {fname} as EDF: the file is corrupt or truncated "
+            f"({type(err).__name__}: {err})"
+        ) from err
+
+
 def _to_uv(signal, fname):
     dim = str(signal.physical_dimension or "").strip()
     try:
@@ -64,11 +91,11 @@ def _to_uv(signal, fname):
         return 1.0
 
 
-def read_edf_epochs(fname, channels):
-    """Consecutive 30-s epochs of ``channels`` of an EDF file, in microvolts.
+def read_edf_signals(fname, channels):
+    """The named channels of an EDF file, in microvolts, and their rate.
 
     Each channel is read in the unit its EDF header names (``uV``, ``mV``,
-    ``V``...) and converted to microvolts; a trailing partial epoch is dropped.
+    ``V``...) and converted to microvolts.
 
     Parameters
     ----------
@@ -79,30 +106,20 @@ def read_edf_epochs(fname, channels):
 
     Returns
     -------
-    X : np.ndarray of float32, shape (n_epochs, n_chans, n_times)
-    onsets : np.ndarray, shape (n_epochs,)
-        Epoch onsets in seconds from the start of the recording.
+    signals : list of np.ndarray of float64
+        One signal per channel.
     sfreq : float
 
     Raises
     ------
     FileNotFoundError, ValueError
-        A missing, unreadable or truncated file, an unknown channel, channels
-        at different rates, fewer samples than one epoch, or NaN samples.
+        A missing, unreadable or truncated file, an unknown channel, or
+        channels at different rates.
     """
     import edfio
 
     fname = Path(fname)
-    if not fname.is_file():
-        raise FileNotFoundError(f"EDF file not found: {fname}")
-    check_edf_size(fname)
-    try:
-        edf = edfio.read_edf(fname, lazy_load_data=True)
-    except Exception as err:  # edfio raises several types on a damaged header
-        raise ValueError(
-            f"Cannot read {fname} as EDF: the file is corrupt or truncated "
-            f"({type(err).__name__}: {err})"
-        ) from err
+    edf = open_edf(fname, lambda f: edfio.read_edf(f, lazy_load_data=True))
     by_label = {s.label.strip(): s for s in edf.signals}
     missing = [c for c in channels if c not in by_label]
     if missing:
@@ -116,21 +133,51 @@ def read_edf_epochs(fname, channels):
             f"Channels {channels} of {fname} are sampled at different rates "
             f"{rates} Hz; pick channels of one rate."
         )
-    sfreq = rates[0]
-    n_times = EPOCH_S * sfreq
-    if not np.isclose(n_times, round(n_times)):
-        raise ValueError(f"30 s at {sfreq:g} Hz is not a whole number of samples.")
-    n_times = int(round(n_times))
-    n_samples = min(len(s.data) for s in signals) if signals else 0
-    n_epochs = n_samples // n_times
-    if n_epochs == 0:
-        raise ValueError(
-            f"{fname} lasts {n_samples / sfreq:.1f} s, shorter than one 30-s epoch."
-        )
-    X = np.empty((n_epochs, len(signals), n_times), dtype=np.float32)
-    for k, signal in enumerate(signals):
-        data = signal.data[: n_epochs * n_times] * _to_uv(signal, fname)
-        X[:, k, :] = data.reshape(n_epochs, n_times)
-    if not np.isfinite(X).all():
-        raise ValueError(f"{fname} contains NaN or infinite samples.")
-    return X, np.arange(n_epochs) * EPOCH_S, sfreq
+    return [s.data * _to_uv(s, fname) for s in signals], rates[0]
+
+
+def read_edf_epochs(fname, channels):
+    """Consecutive 30-s epochs of ``channels`` of an EDF file, in microvolts.
+
+    The channels are read by :func:`read_edf_signals` and cut by
+    :func:`~sleepkd_runtime.epochs.cut_epochs` (a trailing partial epoch is
+    dropped).
+
+    Returns
+    -------
+    X : np.ndarray of float32, shape (n_epochs, n_chans, n_times)
+    onsets : np.ndarray, shape (n_epochs,)
+        Epoch onsets in seconds from the start of the recording.
+    sfreq : float
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        As :func:`read_edf_signals`, and fewer samples than one epoch or NaN
+        samples.
+    """
+    signals, sfreq = read_edf_signals(fname, channels)
+    X, onsets = cut_epochs(signals, sfreq, str(fname))
+    return X, onsets, sfreq
+
+
+def recording_start(fname):
+    """The start date and time in an EDF header, or None when it has none.
+
+    An EDF+ file with an anonymised start date (``Startdate X``) or a header
+    that cannot be read gives None.
+
+    Returns
+    -------
+    start : datetime.datetime | None
+        Naive: EDF keeps the local clock time of the recording, no time zone.
+    """
+    import edfio
+
+    try:
+        edf = edfio.read_edf(Path(fname), lazy_load_data=True)
+        with warnings.catch_warnings():  # differing legacy and EDF+ dates
+            warnings.simplefilter("ignore")
+            return edf.startdatetime
+    except Exception:  # noqa: BLE001 - anonymised or damaged: no clock time
+        return None

@@ -43,6 +43,8 @@ class OnnxStudent:
         The sequence length the graph is fixed to, if it is not dynamic.
     n_chans, n_times, n_classes : int | None
         From the graph's input and output shapes.
+    name : str
+        How messages name the model (``"ONNX file <file name>"``).
     """
 
     def __init__(self, path, batch_size=64):
@@ -67,6 +69,7 @@ class OnnxStudent:
                 f"Cannot load {path} as an ONNX model ({type(err).__name__}: {err})."
             ) from err
         self.path = path
+        self.name = f"ONNX file {path.name}"
         self.batch_size = int(batch_size)
         inp = self.session.get_inputs()[0]
         shape = list(inp.shape) + [None] * (4 - len(inp.shape))

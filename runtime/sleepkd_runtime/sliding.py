@@ -6,8 +6,8 @@
 import numpy as np
 
 
-def sequence_starts(n_epochs, seq_len, stride):
-    """First epoch of every sequence so that each epoch is covered.
+def night_starts(n_epochs, seq_len, stride):
+    """First epoch of every sequence slid over a night, each epoch covered.
 
     Sequences start every ``stride`` epochs; one last sequence ending on the
     last epoch is added when the stride does not land there, so the first and

@@ -4,22 +4,24 @@
 # License: BSD-3-Clause
 
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 
 from .contract import SCALINGS, Contract, assumed_contract
-from .edf import read_edf_epochs
+from .edf import read_edf_epochs, recording_start
 from .hypnogram import Hypnogram
 from .model import DEFAULT_SEQ_LEN, OnnxStudent
-from .sliding import combine, sequence_starts
+from .sliding import combine, night_starts
 
 
-def as_channels(channel):
-    """A list of channel names from a name, a list of names or None."""
-    if channel is None:
+def as_channels(channel, required=False):
+    """A list of channel names from a name, a list of names or None.
+
+    None gives None unless ``required``, which refuses it.
+    """
+    if channel is None and not required:
         return None
-    channels = [channel] if isinstance(channel, str) else list(channel)
+    channels = [channel] if isinstance(channel, str) else list(channel or [])
     if not channels or not all(isinstance(c, str) and c for c in channels):
         raise ValueError(
             f"channel must be a channel name or a list of names, got {channel!r}."
@@ -136,7 +138,7 @@ def stage_epochs(
         L = n_epochs
     stride = max(1, L // 2) if stride is None else int(stride)
     stride = min(stride, L) if n_epochs < int(seq_len) else stride
-    starts = sequence_starts(n_epochs, L, stride)
+    starts = night_starts(n_epochs, L, stride)
     chunk = 256
     probas = []
     for i in range(0, len(starts), chunk):
@@ -146,15 +148,99 @@ def stage_epochs(
     return Hypnogram(proba, onsets, counts)
 
 
-def sequence_length(seq_len, fixed, contract):
-    """Epochs per sequence: the user's, the graph's fixed one, the contract's, 20."""
+def sequence_length(seq_len, fixed, contract, default=DEFAULT_SEQ_LEN):
+    """Epochs per sequence: the user's, the graph's fixed one, the contract's,
+    else ``default`` (the model's own, or 20)."""
     if fixed is not None and seq_len is not None and int(seq_len) != fixed:
         raise ValueError(
             f"The model was exported with a fixed sequence length of {fixed} "
             f"epochs; seq_len={seq_len} is not possible."
         )
-    return int(
-        seq_len or fixed or (contract.seq_len if contract else None) or DEFAULT_SEQ_LEN
+    return int(seq_len or fixed or (contract.seq_len if contract else None) or default)
+
+
+def check_epochs(model, X, sfreq, contract):
+    """Raise if epochs ``X`` read at ``sfreq`` do not have the model's shape.
+
+    The samples per epoch are compared only where the recording's rate is the
+    contract's (:func:`finish_contract` refuses another rate, saying so).
+    """
+    n_chans, n_times = X.shape[1:]
+    if model.n_chans is not None and n_chans != model.n_chans:
+        raise ValueError(
+            f"The model was trained on {model.n_chans} channel(s) but {n_chans} "
+            "were given."
+        )
+    if (
+        model.n_times is not None
+        and n_times != model.n_times
+        and (contract is None or np.isclose(sfreq, contract.sfreq))
+    ):
+        raise ValueError(
+            f"The model expects {model.n_times} samples per epoch but the "
+            f"recording gives {n_times} ({sfreq:g} Hz x 30 s); resample it "
+            "(stage_night's resample=True, sleepkd stage --resample)."
+        )
+
+
+def stage_array(
+    model,
+    X,
+    onsets,
+    sfreq,
+    contract,
+    *,
+    seq_len=None,
+    stride=None,
+    scaling=None,
+    short="pad",
+):
+    """Stage the 30-s epochs of a recording, as the model's contract says.
+
+    The one staging path of :func:`stage_edf` and of the package's
+    ``stage_night``: the epochs' shape is checked, the sequence length chosen
+    (:func:`sequence_length`), the contract completed (:func:`finish_contract`)
+    and applied, and sequences slid over the night (:func:`stage_epochs`).
+
+    Parameters
+    ----------
+    model : object
+        With ``predict_proba`` (``(n_seq, seq_len, n_chans, n_times)`` ->
+        probabilities), ``fixed_seq_len`` (int or None), ``n_chans`` and
+        ``n_times`` (int or None) and ``name`` (how warnings name it), e.g. an
+        :class:`OnnxStudent`.
+    X : np.ndarray, shape (n_epochs, n_chans, n_times)
+        The recording's epochs in microvolts.
+    onsets : np.ndarray, shape (n_epochs,)
+        Their onsets in seconds.
+    sfreq : float
+        Their sampling rate.
+    contract : Contract | None
+        The model's contract reconciled with the options
+        (:func:`staging_contract`); None for a model without one.
+    seq_len, stride : int | None
+        Epochs per sequence and between sequence starts.
+    scaling : str | None
+        Per-epoch scaling for a model without a contract.
+    short : {"pad", "raise"}
+
+    Returns
+    -------
+    Hypnogram
+    """
+    check_epochs(model, X, sfreq, contract)
+    L = sequence_length(seq_len, model.fixed_seq_len, contract)
+    contract = finish_contract(
+        contract, X, sfreq, scaling=scaling, seq_len=L, what=model.name
+    )
+    return stage_epochs(
+        model.predict_proba,
+        contract.prepare(X, unit="uV"),
+        onsets,
+        L,
+        stride=stride,
+        fixed=model.fixed_seq_len is not None,
+        short=short,
     )
 
 
@@ -199,6 +285,7 @@ def stage_edf(
     Returns
     -------
     Hypnogram
+        Its ``start`` is the recording's (EDF header), when it has one.
     """
     student = (
         model if isinstance(model, OnnxStudent) else OnnxStudent(model, batch_size)
@@ -211,40 +298,26 @@ def stage_edf(
         override=override,
     )
     X, onsets, rec_sfreq = read_edf_epochs(night, channels)
-    if (
-        student.n_times is not None
-        and X.shape[2] != student.n_times
-        and (contract is None or np.isclose(rec_sfreq, contract.sfreq))
-    ):
-        raise ValueError(
-            f"The model expects {student.n_times} samples per epoch but "
-            f"{Path(night).name} gives {X.shape[2]} ({rec_sfreq:g} Hz x 30 s); "
-            "resample it (sleepkd stage --resample)."
-        )
-    L = sequence_length(seq_len, student.fixed_seq_len, contract)
-    contract = finish_contract(
-        contract,
+    hyp = stage_array(
+        student,
         X,
-        rec_sfreq,
-        scaling=scaling,
-        seq_len=L,
-        what=f"ONNX file {student.path.name}",
-    )
-    return stage_epochs(
-        student.predict_proba,
-        contract.prepare(X, unit="uV"),
         onsets,
-        L,
+        rec_sfreq,
+        contract,
+        seq_len=seq_len,
         stride=stride,
-        fixed=student.fixed_seq_len is not None,
+        scaling=scaling,
         short=short,
     )
+    hyp.start = recording_start(night)
+    return hyp
 
 
 __all__ = [
     "Contract",
     "finish_contract",
     "sequence_length",
+    "stage_array",
     "stage_edf",
     "stage_epochs",
     "staging_contract",

@@ -5,7 +5,7 @@
 
 import numpy as np
 
-from .constants import SLEEP_STAGES
+from .constants import EPOCH_S, SLEEP_STAGES
 
 KEYS = (
     ("TIB", "SPT", "TST", "SE", "SOL", "WASO")
@@ -39,7 +39,7 @@ def _own(stages, epoch_min):
     return stats
 
 
-def sleep_statistics(stages, epoch_sec=30.0, backend="auto"):
+def sleep_statistics(stages, epoch_sec=EPOCH_S, backend="auto"):
     """Time in bed, sleep time, efficiency, latency, WASO and time per stage.
 
     Definitions (minutes unless noted; the same as YASA's
