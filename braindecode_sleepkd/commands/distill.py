@@ -91,10 +91,10 @@ def add_parser(subparsers):
     parser.add_argument(
         "--patience",
         type=int,
-        default=20,
-        help="stop after this many passes without a better validation kappa "
-        "(labels of scored validation nights, else the teacher's stages); the "
-        "best pass is restored",
+        default=100,
+        help="stop after this many optimiser steps (whole passes) without a "
+        "better validation kappa (labels of scored validation nights, else the "
+        "teacher's stages); the best pass is restored (default 100)",
     )
     parser.add_argument("--seq-len", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=32)
