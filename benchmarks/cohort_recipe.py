@@ -37,8 +37,8 @@ parser.add_argument("--seeds", type=int, default=3)
 parser.add_argument("--scored", default="1,3,4", help="subjects the lab scored")
 parser.add_argument("--held-out", default="6,8", help="test subjects")
 parser.add_argument("--weights", default="0,1", help="hard weights compared")
-parser.add_argument("--min-steps", type=int, default=150)
-parser.add_argument("--patience", type=int, default=10)
+parser.add_argument("--min-steps", type=int, default=300)
+parser.add_argument("--patience", type=int, default=100)
 parser.add_argument("--work", default=Path(tempfile.gettempdir()) / "cohort_recipe")
 parser.add_argument("--out", default=Path(__file__).parent / "results")
 args = parser.parse_args()
@@ -90,7 +90,7 @@ rows = [
     f"excerpts {args.scored} scored (one validates), the others unscored; "
     f"held-out nights {args.held_out}; {args.seeds} seeds; deepsleepnet student, "
     f"strategy dist, recipe function_matching, at least {args.min_steps} "
-    f"optimiser steps, early stopping patience {args.patience}. Kappa against "
+    f"optimiser steps, early stopping patience {args.patience} steps. Kappa against "
     "the experts on each held-out night (mean over held-out night x seed). A "
     "reduced run on 2 CPU cores: a hint, not a claim.",
     "",
