@@ -62,7 +62,7 @@ def test_stage_unknown_model_extension_and_existing_outputs(tmp_path, capsys, co
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "n_stages.edf").write_bytes(b"")
     assert run(str(onnx)) == 2
-    _one_line(capsys, "n_stages.edf already exist", "--force")
+    _one_line(capsys, "n_stages.edf already exists", "--force")
     (tmp_path / "out2").write_text("")
     argv = [str(night), "--model", str(onnx), "--out", str(tmp_path / "out2")]
     assert sleepkd_stage(argv) == 2
@@ -83,7 +83,7 @@ def test_export_refuses_to_overwrite_without_force(tmp_path, capsys):
     bad.write_bytes(b"not a pickle")
     argv = ["export", "--checkpoint", str(bad), "--out", str(out)]
     assert main(argv) == 2
-    _one_line(capsys, "student.onnx already exist", "--force")
+    _one_line(capsys, "student.onnx already exists", "--force")
     assert out.read_bytes() == b"precious"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -393,3 +393,39 @@ def test_early_stopping_on_the_validation_night_restores_the_best(cohort, tmp_pa
     assert len(kappa) == 25 or len(kappa) - 1 - best == 2  # stopped: 2 misses
     (stage,) = card.student["stages"]
     assert f"restored epoch {best + 1} (valid_kappa {kappa[best]:.3f})" in stage
+
+
+def test_distill_on_a_dask_scheduler_gives_the_local_card(
+    cohort, onnx_teacher, tmp_path
+):
+    distributed = pytest.importorskip("dask.distributed")
+    from braindecode_sleepkd.cli import main
+
+    argv = [
+        "distill", str(cohort[0]), "--teacher", str(onnx_teacher), "--channel",
+        "C4-M1", "--max-epochs", "1", "--min-steps", "0", "--lstm-units", "8",
+        "--quiet", "--no-baseline",
+    ]  # fmt: skip
+    cards = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(argv + ["--out", str(tmp_path / "local")]) == 0
+        with distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster:
+            remote = [
+                "--out",
+                str(tmp_path / "dask"),
+                "--scheduler",
+                cluster.scheduler_address,
+            ]
+            assert main(argv + remote) == 0
+    for name in ("local", "dask"):
+        cards[name] = json.loads((tmp_path / name / "model_card.json").read_text())
+    assert cards["dask"]["teacher"]["n_cached"] == 0  # scored on the cluster
+    for part in ("data", "validation"):
+        assert cards["dask"][part] == cards["local"][part]
+    assert (
+        cards["dask"]["student"]["n_parameters"]
+        == cards["local"]["student"]["n_parameters"]
+    )

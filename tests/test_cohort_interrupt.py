@@ -51,7 +51,8 @@ DRIVER = textwrap.dedent(
     fit = d._fit
     def slow_fit(*args, **kwargs):
         print("training", kwargs["strategy"], flush=True)
-        return fit(*args, callbacks=[("sleep", Sleep())], **kwargs)
+        kwargs["callbacks"] = [*kwargs.get("callbacks", []), ("sleep", Sleep())]
+        return fit(*args, **kwargs)
 
     d.make_scorer = lambda teacher: Scorer()
     d._fit = slow_fit

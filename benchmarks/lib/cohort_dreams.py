@@ -93,7 +93,9 @@ def fold(nights, held_out, work, teacher, seed, **params):
         )
         rec = {"teacher": guide.nights[0]["proba"].argmax(1).tolist()}
         for model in ("student", "student_alone"):
-            rec[model] = stage_edf(out / f"{model}.onnx", test[0].path).stages.tolist()
+            if (out / f"{model}.onnx").exists():  # no student alone without baseline
+                onnx = out / f"{model}.onnx"
+                rec[model] = stage_edf(onnx, test[0].path).stages.tolist()
     rec["n_train_epochs"] = card.data["n_train_epochs"]
     rec["skipped"] = card.data["skipped"]
     return rec

@@ -6,7 +6,7 @@ its ONNX file and a model card.
 """
 
 from .card import ModelCard
-from .distill import distill_cohort, split_nights
+from .distill import Interrupted, distill_cohort, split_nights
 from .nights import (
     Night,
     NightError,
@@ -23,6 +23,7 @@ from .store import SequenceStore, write_sequences
 __all__ = [
     "CohortScores",
     "GSSCNightScorer",
+    "Interrupted",
     "ModelCard",
     "Night",
     "NightError",

@@ -264,7 +264,7 @@ def distill_cohort(
     hard_weight=1.0,
     max_epochs=20,
     min_steps=300,
-    patience=20,
+    patience=100,
     seq_len=10,
     batch_size=32,
     scaling="robust",
@@ -321,10 +321,11 @@ def distill_cohort(
         student gets at least ``min_steps`` optimiser steps (see
         :func:`training_passes`).
     patience : int
-        With validation nights, training stops after ``patience`` passes
-        without a better validation kappa (against the labels of scored
-        validation nights, else against the teacher's stages) and the best
-        pass's weights are restored; the student alone validates likewise.
+        With validation nights, training stops after ``patience`` optimiser
+        steps (rounded up to whole passes) without a better validation kappa
+        (against the labels of scored validation nights, else against the
+        teacher's stages) and the best pass's weights are restored; the
+        student alone validates likewise.
     seq_len, batch_size, scaling, random_state
         Training settings (``scaling``: per-epoch, recorded in the contract).
     max_nights : int | None
@@ -427,9 +428,8 @@ def distill_cohort(
     )
     target = va.y
     if valid:  # early stopping on the validation nights, best epoch restored
-        params.update(
-            train_split=HeldOutSplit(n_tr), callbacks=[early_stopping(patience)]
-        )
+        wait = training_passes(n_tr, batch_size, 1, patience)  # steps -> passes
+        params.update(train_split=HeldOutSplit(n_tr), callbacks=[early_stopping(wait)])
         if not (va.y != UNLABELLED).any():  # unscored: kappa with the teacher
             target = va.proba.argmax(-1)
     checkpoints = out / "checkpoints"
@@ -455,7 +455,10 @@ def distill_cohort(
             params["checkpoint_dir"] = checkpoints / "student_alone"
         params["max_epochs"] = training_passes(len(idx), batch_size, 1, steps)
         if valid:
-            params["train_split"] = HeldOutSplit(len(idx))
+            wait = training_passes(len(idx), batch_size, 1, patience)
+            params.update(
+                train_split=HeldOutSplit(len(idx)), callbacks=[early_stopping(wait)]
+            )
         rows = np.concatenate([idx, n_tr + np.arange(len(va.y))])
         fits["student_alone"] = _fit(
             module,

@@ -91,10 +91,10 @@ def add_parser(subparsers):
     parser.add_argument(
         "--patience",
         type=int,
-        default=20,
-        help="stop after this many passes without a better validation kappa "
-        "(labels of scored validation nights, else the teacher's stages); the "
-        "best pass is restored",
+        default=100,
+        help="stop after this many optimiser steps (whole passes) without a "
+        "better validation kappa (labels of scored validation nights, else the "
+        "teacher's stages); the best pass is restored (default 100)",
     )
     parser.add_argument("--seq-len", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=32)
@@ -122,6 +122,14 @@ def add_parser(subparsers):
         help="train afresh; by default a rerun reuses OUT/checkpoints (an "
         "interrupted training continues, a finished one is loaded)",
     )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="score the nights on a dask.distributed cluster (e.g. "
+        "tcp://host:8786; its workers need this package, the teacher and the "
+        "nights and OUT on a shared filesystem); the training runs here",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--quiet", action="store_true", help="no progress bar, no model card printed"
@@ -147,6 +155,29 @@ def _interruptible():
             signal.signal(sig, handler)
 
 
+@contextmanager
+def _backend(args):
+    """joblib's dask backend on the cluster at ``--scheduler`` (else nothing).
+
+    With a scheduler and no ``--n-jobs``, every worker of the cluster scores.
+    """
+    if args.scheduler is None:
+        yield
+        return
+    import joblib
+    from dask.distributed import Client
+
+    if args.n_jobs is None:
+        args.n_jobs = -1
+    with Client(args.scheduler) as client, joblib.parallel_backend("dask"):
+        print(
+            f"sleepkd distill: scoring on {client.scheduler_info()['address']} "
+            f"({len(client.scheduler_info()['workers'])} workers)",
+            file=sys.stderr,
+        )
+        yield
+
+
 def run(args):
     """Distil and print the model card; 130 with a resume hint on Ctrl-C/SIGTERM."""
     kwargs = {} if args.lstm_units is None else {"lstm_units": args.lstm_units}
@@ -156,18 +187,19 @@ def run(args):
             from ..cohort import NightError, distill_cohort
 
             try:
-                card = distill_cohort(
-                    **{name: getattr(args, name) for name in _SAME_NAMES},
-                    hypnogram=args.scored,
-                    family=args.student,
-                    student_kwargs=kwargs,
-                    resample=not args.no_resample,
-                    baseline=not args.no_baseline,
-                    resume=not args.no_resume,
-                    random_state=args.seed,
-                    progress=not args.quiet,
-                    command=command,
-                )
+                with _backend(args):
+                    card = distill_cohort(
+                        **{name: getattr(args, name) for name in _SAME_NAMES},
+                        hypnogram=args.scored,
+                        family=args.student,
+                        student_kwargs=kwargs,
+                        resample=not args.no_resample,
+                        baseline=not args.no_baseline,
+                        resume=not args.no_resume,
+                        random_state=args.seed,
+                        progress=not args.quiet,
+                        command=command,
+                    )
             except (NightError, ImportError) as err:
                 raise CommandError(str(err)) from err
     except KeyboardInterrupt:

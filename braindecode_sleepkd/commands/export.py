@@ -113,11 +113,11 @@ def _check_args(args, ex):
     fmt = _output_format(args.out, args.format)
     out = Path(args.out)
     targets = [out] + ([out.with_suffix(".int8.onnx")] if args.quantize else [])
-    existing = [str(p) for p in targets if p.exists()]
+    existing = [p for p in targets if p.exists()]
     if existing and not args.force:
-        raise CommandError(
-            f"{', '.join(existing)} already exist(s); pass --force to replace it."
-        )
+        from sleepkd_runtime.cli import already_exist
+
+        raise CommandError(already_exist(existing))
     if args.opset is not None:
         if fmt != "onnx":
             raise CommandError(

@@ -106,10 +106,14 @@ def check_usage(args, suffixes=(".onnx",), outputs=OUTPUTS):
         if (out / name.format(stem=night.stem)).exists()
     ]
     if existing and not args.force:
-        raise UsageError(
-            f"{', '.join(str(p) for p in existing)} already exist(s); "
-            "pass --force to replace, or another --out."
-        )
+        raise UsageError(already_exist(existing, "or another --out"))
+
+
+def already_exist(paths, alternative=""):
+    """One line: ``paths`` exist, ``--force`` replaces them (or ``alternative``)."""
+    verb = "already exists" if len(paths) == 1 else "already exist"
+    other = f", {alternative}" if alternative else ""
+    return f"{', '.join(str(p) for p in paths)} {verb}; pass --force to replace{other}."
 
 
 def write_outputs(hyp, out, stem, backend="own"):
