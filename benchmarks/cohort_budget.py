@@ -19,13 +19,9 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from lib import cohort_dreams as bench
 
 from braindecode_sleepkd.metrics import kappa
-
-try:  # the experiments' library: benchmarks/lib, else inside the package
-    from lib import cohort_dreams as bench
-except ImportError:
-    from braindecode_sleepkd.benchmark import cohort_dreams as bench
 
 #: The budgets compared: name -> distill_cohort settings.
 BUDGETS = {

@@ -20,16 +20,10 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from lib import cohort_dreams as bench
 
+from braindecode_sleepkd.evaluation import paired_by_key
 from braindecode_sleepkd.metrics import kappa
-
-try:  # the experiments' library: benchmarks/lib, else inside the package
-    from lib import cohort_dreams as bench
-
-    from braindecode_sleepkd.evaluation import paired_by_key
-except ImportError:
-    from braindecode_sleepkd.benchmark import cohort_dreams as bench
-    from braindecode_sleepkd.benchmark.stats import paired_by_key
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--teacher", default="yasa")

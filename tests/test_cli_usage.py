@@ -97,7 +97,7 @@ def test_help_imports_no_subcommand_dependency():
         "from braindecode_sleepkd.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         "heavy = [m for m in ('torch', 'braindecode.models', 'mne', 'skorch',"
-        " 'braindecode_sleepkd.benchmark', 'braindecode_sleepkd.commands.benchmark')"
+        " 'braindecode_sleepkd.evaluation', 'braindecode_sleepkd.commands.benchmark')"
         " if m in sys.modules]\n"
         "print(heavy)\n"
     )
