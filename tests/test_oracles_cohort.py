@@ -1,0 +1,157 @@
+"""Oracles of a cohort run: what a user would lose if the store, the split or the
+card were silently wrong (nights that do not divide into sequences)."""
+
+import hashlib
+import json
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from sleepkd_runtime.contract import scale_epochs
+from varied_nights import EpochScorer, mean_over_sequences, write_varied_nights
+
+from braindecode_sleepkd.cohort import (
+    distill_cohort,
+    find_nights,
+    read_night,
+    score_cohort,
+    write_night_edf,
+    write_sequences,
+)
+from braindecode_sleepkd.cohort.distill import split_nights
+from braindecode_sleepkd.cohort.nights import Night
+
+SFREQ, CHANNEL, SEQ_LEN = 50.0, "EEG", 10
+
+
+@pytest.mark.parametrize("seq_len", [7, 10])
+def test_store_holds_each_epochs_own_teacher_output_and_label(tmp_path, seq_len):
+    truth = write_varied_nights(tmp_path / "n", sfreq=SFREQ, n_scored=3)
+    nights = find_nights(tmp_path / "n")
+    scores = score_cohort(EpochScorer(), nights, CHANNEL, n_jobs=1, progress=False)
+    store = write_sequences(
+        tmp_path / "s.npy",
+        scores.nights,
+        {n.name: n for n in nights},
+        CHANNEL,
+        seq_len,
+        "robust",
+    )
+    lengths = [len(truth[n.name]) for n in nights]
+    assert all(n % seq_len for n in lengths)  # the fixture: no night divides
+    assert store.n_dropped == sum(n % seq_len for n in lengths)
+    for i, night in enumerate(nights):
+        X, y, sfreq = read_night(night, CHANNEL)
+        k = len(y) // seq_len * seq_len
+        mine = store.night == i
+        assert mine.sum() == len(y) // seq_len, night.name
+        expected = EpochScorer().score_night(X, sfreq)[:k]
+        got = store.proba[mine].reshape(k, 5)
+        np.testing.assert_allclose(
+            got, expected, atol=1e-6, err_msg=f"{night.name}: teacher outputs"
+        )
+        labels = truth[night.name][:k] if i < 3 else np.full(k, -1)
+        np.testing.assert_array_equal(store.y[mine].reshape(k), labels, night.name)
+        np.testing.assert_allclose(
+            store.X[mine].reshape(k, 1, -1),
+            scale_epochs(X[:k], "robust"),
+            atol=1e-5,
+            err_msg=f"{night.name}: epochs",
+        )
+
+
+@pytest.mark.parametrize("n_scored", [0, 1, 2, 5, 8])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_split_nights_is_a_partition(n_scored, seed):
+    records = [
+        dict(y=np.array([0, 1]) if i < n_scored else np.array([-1, -1]))
+        for i in range(8)
+    ]
+    train, valid = split_nights(records, valid_share=0.25, seed=seed)
+    assert not set(train) & set(valid), (train, valid)
+    assert sorted(train + valid) == list(range(8))
+    if n_scored:  # labelled nights validate when there are some
+        assert all(i < n_scored for i in valid), valid
+
+
+def _epoch_keys(X):
+    """A hash of every epoch's samples (by content, not by name)."""
+    X = np.asarray(X, dtype=np.float32).reshape(-1, X.shape[-2] * X.shape[-1])
+    return {hashlib.sha1(np.round(x, 4).tobytes()).hexdigest() for x in X}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """One non-strict run over 4 good nights and 2 unusable ones."""
+    folder = tmp_path_factory.mktemp("cohort")
+    truth = write_varied_nights(folder, sfreq=SFREQ, channel=CHANNEL, n_scored=3)
+    good = (folder / "night0.edf").read_bytes()
+    (folder / "cut.edf").write_bytes(good[:-3000])
+    write_night_edf(folder / "other.edf", np.ones((12, 1500)), SFREQ, "Fz")
+    out = tmp_path_factory.mktemp("out")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        card = distill_cohort(
+            folder,
+            out,
+            EpochScorer(),
+            CHANNEL,
+            strategy="dist",
+            student_kwargs=dict(lstm_units=8),
+            max_epochs=1,
+            seq_len=SEQ_LEN,
+            valid_share=0.34,
+            n_jobs=1,
+            progress=False,
+            resume=False,
+        )
+    return folder, out, card, truth
+
+
+def test_training_and_validation_nights_are_disjoint_by_content(run):
+    folder, out, card, truth = run
+    valid_names = card.data["validation_nights"]
+    assert len(valid_names) == 1 and valid_names[0] in truth
+    train = _epoch_keys(np.load(out / "sequences" / "train.npy"))
+    valid = _epoch_keys(np.load(out / "sequences" / "valid.npy"))
+    assert not train & valid, f"{len(train & valid)} epochs both train and validate"
+    for night in find_nights(folder):
+        if night.name not in truth:
+            continue
+        X = read_night(night, CHANNEL)[0]
+        k = len(X) // SEQ_LEN * SEQ_LEN
+        keys = _epoch_keys(scale_epochs(X[:k], "robust"))
+        where = "valid" if night.name in valid_names else "train"
+        assert keys <= (valid if where == "valid" else train), (night.name, where)
+        assert not keys & (train if where == "valid" else valid), night.name
+
+
+def test_unusable_nights_are_listed_with_their_reasons_in_both_cards(run):
+    _, out, card, truth = run
+    data = json.loads((out / "model_card.json").read_text())["data"]
+    skipped = data["skipped"]
+    assert set(skipped) == {"cut", "other"}
+    assert "truncated" in skipped["cut"]
+    assert "'EEG'" in skipped["other"] and "Fz" in skipped["other"]
+    assert data["n_found"] == 6 and data["n_used"] == 4
+    md = (out / "model_card.md").read_text()
+    for name, why in skipped.items():
+        assert f"{name}: {why}" in md, f"{name} missing from model_card.md"
+
+
+def test_cohort_student_staged_by_the_runtime_as_predict_proba(run, tmp_path):
+    """The student's contract scales every epoch: the runtime must too."""
+    from sleepkd_runtime.stage import stage_edf
+
+    folder, out, _, _ = run
+    with open(out / "estimator.pkl", "rb") as f:
+        clf = pickle.load(f)
+    assert clf.contract_.scaling == "robust"
+    night = folder / "night1.edf"  # 37 epochs: sequences overlap at the end
+    X = read_night(Night(night), CHANNEL)[0]
+    hyp = stage_edf(out / "student.onnx", night, stride=SEQ_LEN)
+    prepared = scale_epochs(X, "robust")
+    expected = mean_over_sequences(clf.predict_proba, prepared, SEQ_LEN, SEQ_LEN)
+    np.testing.assert_allclose(hyp.proba, expected, atol=2e-4)
+    np.testing.assert_array_equal(hyp.stages, expected.argmax(1))
