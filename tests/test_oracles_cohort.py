@@ -155,3 +155,21 @@ def test_cohort_student_staged_by_the_runtime_as_predict_proba(run, tmp_path):
     expected = mean_over_sequences(clf.predict_proba, prepared, SEQ_LEN, SEQ_LEN)
     np.testing.assert_allclose(hyp.proba, expected, atol=2e-4)
     np.testing.assert_array_equal(hyp.stages, expected.argmax(1))
+
+
+def test_cohort_student_in_int8_staged_as_its_own_predict_proba(run, tmp_path):
+    from sleepkd_runtime.model import OnnxStudent
+    from sleepkd_runtime.stage import stage_edf
+
+    from braindecode_sleepkd.export import quantize_onnx
+
+    folder, out, _, _ = run
+    int8 = quantize_onnx(out / "student.onnx", tmp_path / "student.int8.onnx")["path"]
+    model = OnnxStudent(int8)
+    assert model.contract.scaling == "robust"
+    night = folder / "night2.edf"  # 41 epochs
+    hyp = stage_edf(int8, night, stride=SEQ_LEN)
+    prepared = scale_epochs(read_night(Night(night), CHANNEL)[0], "robust")
+    expected = mean_over_sequences(model.predict_proba, prepared, SEQ_LEN, SEQ_LEN)
+    np.testing.assert_allclose(hyp.proba, expected, atol=1e-5)
+    np.testing.assert_array_equal(hyp.stages, expected.argmax(1))
