@@ -2,6 +2,8 @@
 (one that changes stage and holds every stage)."""
 
 import csv
+import sys
+from datetime import datetime, timezone
 
 import mne
 import numpy as np
@@ -19,8 +21,8 @@ DESCRIPTIONS = ["Sleep stage W", "Sleep stage N1", "Sleep stage N2",
 NAMES = ["W", "N1", "N2", "N3", "REM"]
 
 
-@pytest.fixture(scope="module")
-def written(tmp_path_factory):
+@pytest.fixture
+def written(tmp_path_factory):  # per test: mutmut maps each test to what it runs
     labels = every_stage_hypnogram(N_EPOCHS, seed=4)
     rng = np.random.default_rng(4)
     proba = rng.dirichlet(np.ones(5), N_EPOCHS) * 0.5
@@ -79,3 +81,75 @@ def test_statistics_file_matches_the_stages_counted_by_hand(written):
         assert stats[f"%{name}"] == pytest.approx(
             100 * (period == k).sum() / (period > 0).sum()
         ), name
+
+
+@pytest.mark.parametrize("n_wake", [1, 6])
+def test_statistics_of_a_night_without_sleep(n_wake):
+    from sleepkd_runtime.statistics import sleep_statistics
+
+    stats = sleep_statistics([0] * n_wake, backend="own")
+    expected = dict(TIB=n_wake / 2, SPT=0.0, TST=0.0, SE=0.0, SOL=np.nan, WASO=0.0)
+    expected.update({name: 0.0 for name in NAMES[1:]})
+    expected.update({f"%{name}": 0.0 for name in NAMES[1:]})
+    assert set(stats) == set(expected)
+    for key, value in expected.items():
+        assert stats[key] == pytest.approx(value, nan_ok=True), key
+
+
+def test_dataframe_and_annotations_equal_the_hypnogram(written):
+    hyp, labels, proba, _ = written
+    table = hyp.to_dataframe()
+    assert list(table.columns) == ["onset", "stage", "label"] + [
+        f"p_{n}" for n in NAMES
+    ]
+    np.testing.assert_array_equal(table[[f"p_{n}" for n in NAMES]], proba)
+    assert list(table["stage"]) == [NAMES[k] for k in labels]
+    start = datetime(2024, 1, 2, 22, 30, tzinfo=timezone.utc)
+    ann = hyp.to_annotations(orig_time=start)
+    assert ann.orig_time == start
+    assert list(ann.description) == [DESCRIPTIONS[k] for k in labels]
+
+
+class _FakeYasa:
+    """Stands for yasa: records its calls, gives some of the keys."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def sleep_statistics(self, stages, sf_hyp):
+        self.calls += 1
+        return {"TIB": 123.0, "TST": 45.0}
+
+
+def test_statistics_backend_is_obeyed(monkeypatch):
+    from sleepkd_runtime.statistics import KEYS, sleep_statistics
+
+    stages = [0, 1, 2, 2, 0]
+    fake = _FakeYasa()
+    monkeypatch.setitem(sys.modules, "yasa", fake)
+    own = sleep_statistics(stages, backend="own")
+    assert fake.calls == 0 and own["TIB"] == 2.5
+    hyp = Hypnogram(np.eye(5)[stages], 30.0 * np.arange(5))
+    assert hyp.statistics(backend="own") == own and fake.calls == 0
+    auto = sleep_statistics(stages)  # yasa's numbers where installed
+    assert fake.calls == 1 and list(auto) == list(KEYS)
+    assert auto["TIB"] == 123.0 and auto["TST"] == 45.0
+    assert all(np.isnan(auto[k]) for k in KEYS if k not in ("TIB", "TST"))
+    monkeypatch.setitem(sys.modules, "yasa", None)  # not installed
+    with pytest.raises(ImportError):
+        sleep_statistics(stages, backend="yasa")
+    assert sleep_statistics(stages) == own
+
+
+def test_statistics_refuse_bad_hypnograms_with_their_messages():
+    from sleepkd_runtime.statistics import sleep_statistics
+
+    with pytest.raises(ValueError, match=r"^The hypnogram is empty\.$"):
+        sleep_statistics([])
+    for bad in ([0, 5], [-1, 2]):
+        with pytest.raises(
+            ValueError, match=r"^Stages must be 0 \(W\) \.\. 4 \(REM\)\.$"
+        ):
+            sleep_statistics(bad, backend="own")
+    with pytest.raises(ValueError, match="backend must be 'auto', 'yasa' or 'own'"):
+        sleep_statistics([0, 1], backend="mne")

@@ -86,3 +86,86 @@ def test_int8_onnx_stages_as_its_own_predict_proba_on_scaled_epochs(models, nigh
     expected = mean_over_sequences(model.predict_proba, prepared, SEQ_LEN, SEQ_LEN)
     np.testing.assert_allclose(hyp.proba, expected, atol=1e-5)
     np.testing.assert_array_equal(hyp.stages, expected.argmax(1))
+
+
+def test_sequence_length_chosen_in_order_and_a_fixed_graph_enforced(models):
+    from sleepkd_runtime.model import DEFAULT_SEQ_LEN
+    from sleepkd_runtime.stage import sequence_length
+
+    contract = OnnxStudent(models[1]).contract
+    assert contract.seq_len == SEQ_LEN
+    assert sequence_length(None, None, None) == DEFAULT_SEQ_LEN
+    assert sequence_length(None, None, contract) == SEQ_LEN
+    assert sequence_length(None, 8, contract) == 8
+    assert sequence_length(4, None, contract) == 4
+    assert sequence_length(8, 8, contract) == 8
+    with pytest.raises(ValueError, match="fixed sequence length of 8 epochs; "):
+        sequence_length(4, 8, None)
+
+
+def test_stage_edf_options_reach_the_staging(models, night, tmp_path, write_edf):
+    from sleepkd_runtime.contract import ContractError
+
+    _, path, _ = models
+    edf, epochs = night
+    model = OnnxStudent(path)
+    scaled = EpochScaler().transform(epochs[None])[0]
+    with pytest.raises(ContractError, match="scaling='robust'.*scaling='none'"):
+        stage_edf(path, edf, CH, scaling="none")
+    with pytest.raises(ContractError, match="sfreq=10.0.*sfreq=20.0"):
+        stage_edf(path, edf, CH, sfreq=20)
+    with pytest.warns(UserWarning, match="scaling='none' instead of 'robust'"):
+        raw = stage_edf(path, edf, CH, scaling="none", override=True, stride=SEQ_LEN)
+    expected = mean_over_sequences(model.predict_proba, epochs, SEQ_LEN, SEQ_LEN)
+    np.testing.assert_allclose(raw.proba, expected, atol=1e-5)
+    hyp = stage_edf(path, edf, CH, seq_len=4, stride=3)
+    expected = mean_over_sequences(model.predict_proba, scaled, 4, 3)
+    np.testing.assert_allclose(hyp.proba, expected, atol=1e-5)
+    # a night shorter than one sequence: one shorter sequence, or refused
+    short = write_edf(str(tmp_path / "short.edf"), {CH: epochs[:4].ravel()}, 10.0)
+    hyp = stage_edf(path, short, CH)
+    got = OnnxStudent(path).predict_proba(
+        EpochScaler().transform(read_back(short)[None])
+    )[0]
+    np.testing.assert_allclose(hyp.proba, got, atol=1e-5)
+    why = r"4 epochs, fewer than one sequence \(seq_len=6\), and short=\"raise\""
+    with pytest.raises(ValueError, match=why):
+        stage_edf(path, short, CH, short="raise")
+    with pytest.raises(ValueError, match="short must be 'pad' or 'raise'"):
+        stage_edf(path, short, CH, short="cut")
+    with pytest.raises(ValueError, match=r"Channel\(s\) \['Fz'\] not in"):
+        stage_edf(path, edf, "Fz")
+    with pytest.raises(ValueError, match="channel must be a channel name"):
+        stage_edf(path, edf, [CH, ""])
+
+
+def read_back(path):
+    """The epochs of a one-channel 10-Hz EDF file, read with edfio."""
+    data = edfio.read_edf(path).signals[0].data
+    return data.reshape(-1, 1, 300).astype(np.float32)
+
+
+def test_model_without_contract_staged_with_the_options_given(models, night, tmp_path):
+    import onnx
+    from sleepkd_runtime.contract import CONTRACT_KEY
+
+    _, path, _ = models
+    edf, epochs = night
+    proto = onnx.load(str(path))
+    keep = [p for p in proto.metadata_props if p.key != CONTRACT_KEY]
+    del proto.metadata_props[:]
+    proto.metadata_props.extend(keep)
+    old = tmp_path / "old.onnx"
+    onnx.save(proto, str(old))
+    with pytest.raises(ValueError, match="Which channel"):
+        stage_edf(old, edf)
+    with pytest.warns(UserWarning, match=r"ONNX file old.onnx carries no.*10 Hz"):
+        hyp = stage_edf(old, edf, CH, seq_len=SEQ_LEN, stride=2, scaling="robust")
+    scaled = EpochScaler().transform(epochs[None])[0]
+    model = OnnxStudent(path)
+    expected = mean_over_sequences(model.predict_proba, scaled, SEQ_LEN, 2)
+    np.testing.assert_allclose(hyp.proba, expected, atol=1e-5)
+    with pytest.warns(UserWarning, match="carries no"):
+        plain = stage_edf(old, edf, CH, seq_len=SEQ_LEN, stride=2)
+    expected = mean_over_sequences(model.predict_proba, epochs, SEQ_LEN, 2)
+    np.testing.assert_allclose(plain.proba, expected, atol=1e-5)

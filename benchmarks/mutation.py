@@ -1,0 +1,191 @@
+"""Mutation score of the modules where a silent bug loses data or gives wrong stages.
+
+mutmut (``[tool.mutmut]`` in ``pyproject.toml``) imports the code it mutates
+from the root of the folder it runs in, while this repository keeps the
+runtime in ``runtime/sleepkd_runtime``. So this script lays out a workspace
+(``build/mutation`` by default): both packages side by side, the tests and
+``pyproject.toml``; runs ``mutmut run`` there on the mutants of the chosen
+modules (each mutant is tested by the targeted tests that reach the mutated
+function); and writes the score per module.
+
+Run from the repository root (``make mutation``)::
+
+    python benchmarks/mutation.py --modules sleepkd_runtime.sliding \
+        --out benchmarks/results/mutation.json
+
+The score is killed / (killed + survived + timeout-free others), equivalent
+mutants listed in ``EQUIVALENT`` (with why) left out of the denominator.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: Group -> its modules' files (as mutmut sees them in the workspace) and the
+#: targeted tests (node ids or files, ``-k`` expressions allowed after them).
+GROUPS = {
+    "runtime": dict(
+        files=[
+            "sleepkd_runtime/sliding.py",
+            "sleepkd_runtime/hypnogram.py",
+            "sleepkd_runtime/statistics.py",
+            "sleepkd_runtime/stage.py",
+        ],
+        tests=[
+            "tests/test_oracles_outputs.py",
+            "tests/test_oracles_runtime.py",
+            "tests/test_staging.py",
+        ],
+    ),
+    "cohort": dict(
+        files=[
+            "braindecode_sleepkd/cohort/store.py",
+            "braindecode_sleepkd/cohort/scoring.py",
+        ],
+        # the parallel test leaves joblib workers that mutmut's wait() trips on
+        tests=[
+            "tests/test_oracles_cohort.py",
+            "tests/test_cohort.py",
+            "-k",
+            "not parallel_scoring and not distill_cli and not yasa",
+        ],
+    ),
+    "contract": dict(
+        files=["sleepkd_runtime/contract.py", "sleepkd_runtime/edf.py"],
+        tests=["tests/test_contract.py", "tests/test_oracles_runtime.py"],
+    ),
+    "guard": dict(
+        files=["braindecode_sleepkd/guard.py"],
+        tests=["tests/test_report.py"],
+    ),
+    "losses": dict(
+        files=["braindecode_sleepkd/distill/losses/*"],
+        tests=["tests/test_losses.py"],
+    ),
+}
+
+
+#: Surviving mutants that behave exactly as the original, with why.
+EQUIVALENT = {}
+
+
+def workspace(path, group):
+    """Both packages side by side, the tests and the configuration (the repository's
+    ``[tool.mutmut]`` with the group's modules and tests), in ``path``."""
+    path = Path(path)
+    for name in ("braindecode_sleepkd", "sleepkd_runtime", "tests"):
+        shutil.rmtree(path / name, ignore_errors=True)
+    path.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for src, dst in [
+        ("braindecode_sleepkd", "braindecode_sleepkd"),
+        ("runtime/sleepkd_runtime", "sleepkd_runtime"),
+        ("tests", "tests"),
+    ]:
+        shutil.copytree(ROOT / src, path / dst, ignore=ignore)
+    spec = GROUPS[group]
+    extra = (
+        f"only_mutate = {json.dumps(spec['files'])}\n"
+        f"pytest_add_cli_args_test_selection = {json.dumps(spec['tests'])}\n"
+    )
+    text = (ROOT / "pyproject.toml").read_text()
+    (path / "pyproject.toml").write_text(
+        text.replace("[tool.mutmut]\n", "[tool.mutmut]\n" + extra, 1)
+    )
+    return path
+
+
+def module_of(mutant):
+    """``pkg.mod.x_func__mutmut_3`` (or ``pkg.mod.xǁClassǁmethod__mutmut_3``)
+    -> ``pkg.mod``."""
+    return mutant.split(".x", 1)[0]
+
+
+def results(folder):
+    """Mutant name -> status, from ``mutmut results --all true``."""
+    out = subprocess.run(
+        [sys.executable, "-m", "mutmut", "results", "--all", "true"],
+        cwd=folder, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    status = {}
+    for line in out.stdout.splitlines():
+        m = re.match(r"\s*([\w.]+__mutmut_\d+): (.+)$", line)
+        if m:
+            status[m.group(1)] = m.group(2).strip()
+    return status
+
+
+def scores(status, modules):
+    """Per module: killed, survived, equivalent, other, score (%)."""
+    table = {}
+    for module in modules:
+        mine = {k: v for k, v in status.items() if module_of(k) == module}
+        killed = sum(v in ("killed", "timeout") for v in mine.values())
+        survived = [k for k, v in mine.items() if v == "survived"]
+        equivalent = [k for k in survived if k in EQUIVALENT]
+        live = [k for k in survived if k not in EQUIVALENT]
+        other = {k: v for k, v in mine.items()
+                 if v not in ("killed", "timeout", "survived")}  # fmt: skip
+        tested = killed + len(live)
+        table[module] = dict(
+            mutants=len(mine),
+            killed=killed,
+            survived=live,
+            equivalent=equivalent,
+            other=other,
+            score=round(100 * killed / tested, 1) if tested else None,
+        )
+    return table
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--groups", nargs="+", default=list(GROUPS))
+    parser.add_argument("--workspace", default=str(ROOT / "build" / "mutation"))
+    parser.add_argument("--out", default=None, help="JSON of the scores (merged)")
+    parser.add_argument("--max-children", type=int, default=1)
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.groups) - set(GROUPS))
+    if unknown:
+        raise SystemExit(f"Unknown group(s) {unknown}; known: {list(GROUPS)}")
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    env.setdefault("SLEEPKD_DATA", str(ROOT.parent / "shared" / "data"))
+    report = {}
+    if args.out and Path(args.out).is_file():
+        report = json.loads(Path(args.out).read_text())
+    for group in args.groups:
+        folder = Path(args.workspace) / group
+        shutil.rmtree(folder, ignore_errors=True)
+        workspace(folder, group)
+        cmd = [sys.executable, "-m", "mutmut", "run"]
+        cmd += ["--max-children", str(args.max_children)]
+        print(f"[{group}] {' '.join(cmd)}", flush=True)
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=folder, env=env, check=False)
+        seconds = round(time.perf_counter() - start)
+        status = results(folder)
+        modules = sorted({module_of(k) for k in status})
+        for module, row in scores(status, modules).items():
+            row.update(group=group, group_seconds=seconds,
+                       tests=GROUPS[group]["tests"])  # fmt: skip
+            report[module] = row
+            print(
+                f"{module}: {row['score']}% (killed {row['killed']}, survived "
+                f"{len(row['survived'])}, equivalent {len(row['equivalent'])}, "
+                f"not tested {len(row['other'])})"
+            )
+    if args.out:
+        Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
