@@ -73,6 +73,8 @@ GROUPS = {
 }
 
 
+IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc")
+
 #: Surviving mutants that behave exactly as the original, with why.
 EQUIVALENT = {}
 
@@ -84,13 +86,12 @@ def workspace(path, group):
     for name in ("braindecode_sleepkd", "sleepkd_runtime", "tests"):
         shutil.rmtree(path / name, ignore_errors=True)
     path.mkdir(parents=True, exist_ok=True)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for src, dst in [
         ("braindecode_sleepkd", "braindecode_sleepkd"),
         ("runtime/sleepkd_runtime", "sleepkd_runtime"),
         ("tests", "tests"),
     ]:
-        shutil.copytree(ROOT / src, path / dst, ignore=ignore)
+        shutil.copytree(ROOT / src, path / dst, ignore=IGNORE)
     spec = GROUPS[group]
     extra = (
         f"only_mutate = {json.dumps(spec['files'])}\n"
@@ -152,6 +153,12 @@ def main(argv=None):
     parser.add_argument("--workspace", default=str(ROOT / "build" / "mutation"))
     parser.add_argument("--out", default=None, help="JSON of the scores (merged)")
     parser.add_argument("--max-children", type=int, default=1)
+    parser.add_argument(
+        "--rerun-survived",
+        action="store_true",
+        help="keep each group's workspace and mutants, copy the current tests in "
+        "and run again only the mutants that survived (after new tests)",
+    )
     args = parser.parse_args(argv)
     unknown = sorted(set(args.groups) - set(GROUPS))
     if unknown:
@@ -163,11 +170,19 @@ def main(argv=None):
         report = json.loads(Path(args.out).read_text())
     for group in args.groups:
         folder = Path(args.workspace) / group
-        shutil.rmtree(folder, ignore_errors=True)
-        workspace(folder, group)
         cmd = [sys.executable, "-m", "mutmut", "run"]
         cmd += ["--max-children", str(args.max_children)]
-        print(f"[{group}] {' '.join(cmd)}", flush=True)
+        if args.rerun_survived:
+            survived = [k for k, v in results(folder).items() if v == "survived"]
+            for tests in (folder / "tests", folder / "mutants" / "tests"):
+                shutil.rmtree(tests, ignore_errors=True)
+                shutil.copytree(ROOT / "tests", tests, ignore=IGNORE)
+            (folder / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
+            cmd += survived
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+            workspace(folder, group)
+        print(f"[{group}] {' '.join(cmd[:6])} ({len(cmd) - 6} names)", flush=True)
         start = time.perf_counter()
         subprocess.run(cmd, cwd=folder, env=env, check=False)
         seconds = round(time.perf_counter() - start)

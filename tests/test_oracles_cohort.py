@@ -173,3 +173,22 @@ def test_cohort_student_in_int8_staged_as_its_own_predict_proba(run, tmp_path):
     expected = mean_over_sequences(model.predict_proba, prepared, SEQ_LEN, SEQ_LEN)
     np.testing.assert_allclose(hyp.proba, expected, atol=1e-5)
     np.testing.assert_array_equal(hyp.stages, expected.argmax(1))
+
+
+def test_cache_key_tells_apart_what_changes_the_teacher_output(monkeypatch, tmp_path):
+    import braindecode_sleepkd
+    from braindecode_sleepkd.cohort.scoring import cache_key
+
+    X = np.random.default_rng(0).standard_normal((3, 1, 50))
+    config = dict(scorer="s", path=tmp_path, weights=[1, 2])
+    key = cache_key(X, 50.0, config)
+    assert len(key) == 24 and int(key, 16) >= 0
+    # the same samples and settings, however given, share the key
+    assert cache_key(X.astype(np.float32), 50, config) == key
+    assert cache_key(X, 50.0, dict(reversed(config.items()))) == key
+    # another rate, configuration or package version: another key
+    assert cache_key(X, 100.0, config) != key
+    assert cache_key(X, 50.0, {**config, "weights": [2, 1]}) != key
+    assert cache_key(X[:, :, ::-1], 50.0, config) != key
+    monkeypatch.setattr(braindecode_sleepkd, "__version__", "0.0.0-other")
+    assert cache_key(X, 50.0, config) != key

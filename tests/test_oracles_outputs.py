@@ -153,3 +153,11 @@ def test_statistics_refuse_bad_hypnograms_with_their_messages():
             sleep_statistics(bad, backend="own")
     with pytest.raises(ValueError, match="backend must be 'auto', 'yasa' or 'own'"):
         sleep_statistics([0, 1], backend="mne")
+
+
+def test_hypnogram_holds_float64_whatever_it_is_given():
+    proba = np.eye(5, dtype=np.float32)[[0, 2, 4]]
+    hyp = Hypnogram(proba, np.array([0, 30, 60]))
+    assert hyp.proba.dtype == np.float64 and hyp.onsets.dtype == np.float64
+    np.testing.assert_array_equal(hyp.stages, [0, 2, 4])
+    assert list(hyp.stage_names) == ["W", "N2", "REM"]

@@ -169,3 +169,14 @@ def test_model_without_contract_staged_with_the_options_given(models, night, tmp
         plain = stage_edf(old, edf, CH, seq_len=SEQ_LEN, stride=2)
     expected = mean_over_sequences(model.predict_proba, epochs, SEQ_LEN, 2)
     np.testing.assert_allclose(plain.proba, expected, atol=1e-5)
+
+
+def test_one_epoch_sequences_and_integer_coverage_counts():
+    from sleepkd_runtime.sliding import combine, sequence_starts
+
+    np.testing.assert_array_equal(sequence_starts(5, 1, 1), [0, 1, 2, 3, 4])
+    proba = np.random.default_rng(0).dirichlet(np.ones(5), (3, 4)).astype(np.float32)
+    mean, counts = combine(proba, [0, 2, 3], 7)
+    np.testing.assert_array_equal(counts, [1, 1, 2, 3, 2, 2, 1])
+    assert counts.dtype.kind == "i" and mean.dtype == np.float64
+    np.testing.assert_allclose(mean[3], proba[:, [3, 1, 0]].diagonal().mean(1))
