@@ -147,6 +147,65 @@ def scores(status, modules):
     return table
 
 
+def reclassify(report):
+    """Split each module's surviving mutants again by ``EQUIVALENT``; rescore."""
+    for row in report.values():
+        alive = row["survived"] + row["equivalent"]
+        row["equivalent"] = [k for k in alive if k in EQUIVALENT]
+        row["survived"] = [k for k in alive if k not in EQUIVALENT]
+        tested = row["killed"] + len(row["survived"])
+        row["score"] = round(100 * row["killed"] / tested, 1) if tested else None
+    return report
+
+
+def markdown(report, bugs=None):
+    """The scores (and the known bugs replayed) as a markdown page."""
+    lines = [
+        "# Mutation score",
+        "",
+        "Made by `make mutation` (`python benchmarks/mutation.py --out "
+        "benchmarks/results/mutation.json`, mutmut 3.8.1; a group rerun after new "
+        "tests with `--groups <group> --rerun-survived`). Score: killed / "
+        "(killed + survived), equivalent mutants (listed below, with why) left "
+        "out; a timeout counts as killed.",
+        "",
+        "| module | group | mutants | killed | survived | equivalent | score |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for module, row in sorted(report.items()):
+        lines.append(
+            f"| `{module}` | {row['group']} | {row['mutants']} | {row['killed']} | "
+            f"{len(row['survived'])} | {len(row['equivalent'])} | {row['score']}% |"
+        )
+    lines += ["", "Targeted tests per group:", ""]
+    for group in sorted({row["group"] for row in report.values()}):
+        lines.append(f"- {group}: `{' '.join(GROUPS[group]['tests'])}`")
+    lines += ["", "## Equivalent mutants", ""]
+    for name, why in sorted(EQUIVALENT.items()):
+        lines.append(f"- `{name}`: {why}")
+    lines += ["", "## Surviving mutants (not killed, not equivalent)", ""]
+    for _module, row in sorted(report.items()):
+        lines += [f"- `{name}`" for name in row["survived"]]
+    if bugs:
+        lines += ["", "## The five known bugs, put back one at a time", ""]
+        lines += ["`python benchmarks/known_bugs.py` (results/known_bugs.json).", ""]
+        for bug in bugs:
+            lines.append(
+                f"- **{bug['name']}** (`{bug['file']}`): `{bug['old']}` -> "
+                f"`{bug['new']}`; {bug['outcome']}"
+            )
+            shown = set()  # one line per test function (not per parameter)
+            for fail in bug["failures"]:
+                base = fail["test"].split("[")[0]
+                if fail["error"] == "AssertionError" and base not in shown:
+                    shown.add(base)
+                    lines.append(
+                        f"  - fails `{fail['test']}`: AssertionError: "
+                        f"{fail['message'][:160]}"
+                    )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--groups", nargs="+", default=list(GROUPS))
@@ -159,6 +218,12 @@ def main(argv=None):
         help="keep each group's workspace and mutants, copy the current tests in "
         "and run again only the mutants that survived (after new tests)",
     )
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="run nothing: reclassify --out's mutants by EQUIVALENT, rewrite it "
+        "and its markdown page",
+    )
     args = parser.parse_args(argv)
     unknown = sorted(set(args.groups) - set(GROUPS))
     if unknown:
@@ -168,7 +233,7 @@ def main(argv=None):
     report = {}
     if args.out and Path(args.out).is_file():
         report = json.loads(Path(args.out).read_text())
-    for group in args.groups:
+    for group in [] if args.render_only else args.groups:
         folder = Path(args.workspace) / group
         cmd = [sys.executable, "-m", "mutmut", "run"]
         cmd += ["--max-children", str(args.max_children)]
@@ -198,7 +263,11 @@ def main(argv=None):
                 f"not tested {len(row['other'])})"
             )
     if args.out:
+        reclassify(report)
         Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+        known = Path(args.out).with_name("known_bugs.json")
+        bugs = json.loads(known.read_text()) if known.is_file() else None
+        Path(args.out).with_suffix(".md").write_text(markdown(report, bugs))
     return 0
 
 

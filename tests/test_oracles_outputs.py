@@ -131,6 +131,8 @@ def test_statistics_backend_is_obeyed(monkeypatch):
     assert fake.calls == 0 and own["TIB"] == 2.5
     hyp = Hypnogram(np.eye(5)[stages], 30.0 * np.arange(5))
     assert hyp.statistics(backend="own") == own and fake.calls == 0
+    assert hyp.statistics() == sleep_statistics(stages) and fake.calls == 2
+    fake.calls = 0
     auto = sleep_statistics(stages)  # yasa's numbers where installed
     assert fake.calls == 1 and list(auto) == list(KEYS)
     assert auto["TIB"] == 123.0 and auto["TST"] == 45.0

@@ -180,3 +180,19 @@ def test_one_epoch_sequences_and_integer_coverage_counts():
     np.testing.assert_array_equal(counts, [1, 1, 2, 3, 2, 2, 1])
     assert counts.dtype.kind == "i" and mean.dtype == np.float64
     np.testing.assert_allclose(mean[3], proba[:, [3, 1, 0]].diagonal().mean(1))
+
+
+def test_finish_contract_assumes_one_for_a_bare_model_and_checks_the_rate(models):
+    from sleepkd_runtime.contract import ContractError
+    from sleepkd_runtime.stage import finish_contract
+
+    X = np.zeros((3, 1, 300), dtype=np.float32)
+    with pytest.warns(UserWarning, match=r"^The model carries no.*'none', 10 Hz"):
+        assumed = finish_contract(None, X, 10.0)
+    assert (assumed.sfreq, assumed.n_times, assumed.scaling) == (10.0, 300, "none")
+    with pytest.warns(UserWarning, match="The model carries no"):
+        assert finish_contract(None, X, 10.0, scaling="robust").scaling == "robust"
+    contract = OnnxStudent(models[1]).contract
+    assert finish_contract(contract, X, 10.0) is contract
+    with pytest.raises((ContractError, ValueError), match="sampled at 20 Hz.*10 Hz"):
+        finish_contract(contract, X, 20.0)
