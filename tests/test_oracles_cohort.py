@@ -192,3 +192,14 @@ def test_cache_key_tells_apart_what_changes_the_teacher_output(monkeypatch, tmp_
     assert cache_key(X[:, :, ::-1], 50.0, config) != key
     monkeypatch.setattr(braindecode_sleepkd, "__version__", "0.0.0-other")
     assert cache_key(X, 50.0, config) != key
+
+
+def test_cohort_student_contract_names_its_channel(run):
+    from sleepkd_runtime.contract import ContractError
+    from sleepkd_runtime.stage import stage_edf
+
+    folder, out, _, _ = run
+    night = folder / "night0.edf"
+    with pytest.raises(ContractError, match=r"channels=\('EEG',\).*\('Fz',\)"):
+        stage_edf(out / "student.onnx", night, "Fz")
+    assert len(stage_edf(out / "student.onnx", night)) == 23

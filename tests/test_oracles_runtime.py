@@ -196,3 +196,23 @@ def test_finish_contract_assumes_one_for_a_bare_model_and_checks_the_rate(models
     assert finish_contract(contract, X, 10.0) is contract
     with pytest.raises((ContractError, ValueError), match="sampled at 20 Hz.*10 Hz"):
         finish_contract(contract, X, 20.0)
+
+
+def test_stage_epochs_defaults_pad_a_short_night_and_a_fixed_graph_refuses():
+    from sleepkd_runtime.stage import stage_epochs
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((4, 1, 5)).astype(np.float32)
+    seen = []
+
+    def predict_proba(seqs):
+        seen.append(seqs.shape)
+        return np.full(seqs.shape[:2] + (5,), 0.2)
+
+    hyp = stage_epochs(predict_proba, X, 30.0 * np.arange(4), 6)
+    assert seen == [(1, 4, 1, 5)] and len(hyp) == 4
+    why = r"4 epochs, fewer than one sequence \(seq_len=6\), and the model has a fixed"
+    with pytest.raises(ValueError, match=why):
+        stage_epochs(predict_proba, X, 30.0 * np.arange(4), 6, fixed=True)
+    with pytest.raises(ValueError, match="stride must be between 1 and seq_len=4"):
+        stage_epochs(predict_proba, X, 30.0 * np.arange(4), 4, stride=5)
