@@ -29,9 +29,11 @@ SFREQ, CHANNEL, SEQ_LEN = 50.0, "EEG", 10
 def test_store_holds_each_epochs_own_teacher_output_and_label(tmp_path, seq_len):
     truth = write_varied_nights(tmp_path / "n", sfreq=SFREQ, n_scored=3)
     nights = find_nights(tmp_path / "n")
-    scores = score_cohort(EpochScorer(), nights, CHANNEL, n_jobs=1, progress=False)
+    scorer = EpochScorer()
+    scores = score_cohort(scorer, nights, CHANNEL, n_jobs=1, progress=False)
+    assert scorer.rates == [SFREQ] * len(nights)
     store = write_sequences(
-        tmp_path / "s.npy",
+        tmp_path / "new" / "folder" / "s.npy",
         scores.nights,
         {n.name: n for n in nights},
         CHANNEL,
@@ -203,3 +205,46 @@ def test_cohort_student_contract_names_its_channel(run):
     with pytest.raises(ContractError, match=r"channels=\('EEG',\).*\('Fz',\)"):
         stage_edf(out / "student.onnx", night, "Fz")
     assert len(stage_edf(out / "student.onnx", night)) == 23
+
+
+class _Ensemble:
+    """Two members scoring alike but for a factor; their mean is the output."""
+
+    name = "pair"
+
+    def __init__(self):
+        self.members = [EpochScorer(), _Sharper()]
+
+    def config(self):
+        return dict(scorer=self.name)
+
+    def combine(self, probas):
+        return np.mean(probas, axis=0)
+
+
+class _Sharper(EpochScorer):
+    name = "sharper"
+
+    def score_night(self, X, sfreq):
+        p = super().score_night(X, sfreq) ** 2
+        return p / p.sum(1, keepdims=True)
+
+
+class _Unnormalised(EpochScorer):
+    def score_night(self, X, sfreq):
+        return 2 * super().score_night(X, sfreq)
+
+
+def test_ensemble_members_kept_and_bad_outputs_refused(tmp_path):
+    from braindecode_sleepkd.cohort.scoring import score_one
+
+    write_varied_nights(tmp_path, lengths=(23,), sfreq=SFREQ)
+    night = find_nights(tmp_path)[0]
+    X, _, sfreq = read_night(night, CHANNEL)
+    rec = score_one(night, _Ensemble(), CHANNEL)
+    a, b = EpochScorer().score_night(X, sfreq), _Sharper().score_night(X, sfreq)
+    assert len(rec["members"]) == 2
+    np.testing.assert_allclose(rec["members"][1], b, atol=1e-6)
+    np.testing.assert_allclose(rec["proba"], (a + b) / 2, atol=1e-6)
+    bad = score_one(night, _Unnormalised(), CHANNEL)
+    assert "rows summing to 1" in bad["skipped"] and "(23, 5)" in bad["skipped"]

@@ -96,10 +96,14 @@ class EpochScorer:
 
     name = "epochwise"
 
+    def __init__(self):
+        self.rates = []
+
     def config(self):
         return dict(scorer=self.name)
 
     def score_night(self, X, sfreq):
+        self.rates.append(sfreq)
         X = np.asarray(X, dtype=np.float64)
         feats = np.stack(
             [np.log(X.std(axis=(1, 2)) + 1.0)] + [X[:, 0, k] / 30.0 for k in range(4)],
