@@ -118,9 +118,9 @@ def test_stage_edf_options_reach_the_staging(models, night, tmp_path, write_edf)
         raw = stage_edf(path, edf, CH, scaling="none", override=True, stride=SEQ_LEN)
     expected = mean_over_sequences(model.predict_proba, epochs, SEQ_LEN, SEQ_LEN)
     np.testing.assert_allclose(raw.proba, expected, atol=1e-5)
-    hyp = stage_edf(path, edf, CH, seq_len=4, stride=3)
+    hyp4 = stage_edf(path, edf, CH, seq_len=4, stride=3)
     expected = mean_over_sequences(model.predict_proba, scaled, 4, 3)
-    np.testing.assert_allclose(hyp.proba, expected, atol=1e-5)
+    np.testing.assert_allclose(hyp4.proba, expected, atol=1e-5)
     # a night shorter than one sequence: one shorter sequence, or refused
     short = write_edf(str(tmp_path / "short.edf"), {CH: epochs[:4].ravel()}, 10.0)
     hyp = stage_edf(path, short, CH)
@@ -137,6 +137,10 @@ def test_stage_edf_options_reach_the_staging(models, night, tmp_path, write_edf)
         stage_edf(path, edf, "Fz")
     with pytest.raises(ValueError, match="channel must be a channel name"):
         stage_edf(path, edf, [CH, ""])
+    with pytest.raises(ValueError, match=r"Which channel\(s\) to stage\?"):
+        stage_edf(path, edf)  # fitted on arrays: the contract names no channel
+    again = stage_edf(OnnxStudent(path, batch_size=5), edf, CH, seq_len=4, stride=3)
+    np.testing.assert_allclose(again.proba, hyp4.proba, atol=1e-6)
 
 
 def read_back(path):
@@ -145,7 +149,9 @@ def read_back(path):
     return data.reshape(-1, 1, 300).astype(np.float32)
 
 
-def test_model_without_contract_staged_with_the_options_given(models, night, tmp_path):
+def test_model_without_contract_staged_with_the_options_given(
+    models, night, tmp_path, write_edf
+):
     import onnx
     from sleepkd_runtime.contract import CONTRACT_KEY
 
@@ -159,6 +165,11 @@ def test_model_without_contract_staged_with_the_options_given(models, night, tmp
     onnx.save(proto, str(old))
     with pytest.raises(ValueError, match="Which channel"):
         stage_edf(old, edf)
+    fast = write_edf(
+        str(tmp_path / "fast.edf"), {CH: np.repeat(epochs.ravel(), 2)}, 20.0
+    )
+    with pytest.raises(ValueError, match="expects 300 samples per epoch but fast.edf"):
+        stage_edf(old, fast, CH)
     with pytest.warns(UserWarning, match=r"ONNX file old.onnx carries no.*10 Hz"):
         hyp = stage_edf(old, edf, CH, seq_len=SEQ_LEN, stride=2, scaling="robust")
     scaled = EpochScaler().transform(epochs[None])[0]
@@ -214,5 +225,8 @@ def test_stage_epochs_defaults_pad_a_short_night_and_a_fixed_graph_refuses():
     why = r"4 epochs, fewer than one sequence \(seq_len=6\), and the model has a fixed"
     with pytest.raises(ValueError, match=why):
         stage_epochs(predict_proba, X, 30.0 * np.arange(4), 6, fixed=True)
+    seen.clear()
+    stage_epochs(predict_proba, X, 30.0 * np.arange(4), 2)  # default stride 1
+    assert seen == [(3, 2, 1, 5)]
     with pytest.raises(ValueError, match="stride must be between 1 and seq_len=4"):
         stage_epochs(predict_proba, X, 30.0 * np.arange(4), 4, stride=5)
