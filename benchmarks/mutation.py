@@ -82,6 +82,12 @@ _ASSUMED = (
     "only a model without contract reaches it, and then the rate is n_times / 30 "
     "(as read) and the contract's seq_len is not read again: same staging"
 )
+_RENAMED = (
+    "a field of the hashed metadata renamed: every key changes but the same "
+    "inputs still share a key and different ones do not (a one-off recompute)"
+)
+_CAST = "score_one casts the record to float32: only the cache file's dtype changes"
+_RESHAPE = "numpy infers the dimension given as any negative number, -2 as -1"
 _BATCH = "sequences are scored independently: batching changes no float output"
 
 #: Surviving mutants that behave exactly as the original, with why.
@@ -115,6 +121,17 @@ EQUIVALENT = {
     "sleepkd_runtime.stage.x_stage_epochs__mutmut_55": _BATCH,
     "sleepkd_runtime.stage.x_stage_edf__mutmut_4": _BATCH,
     "sleepkd_runtime.stage.x_stage_edf__mutmut_11": _BATCH,
+    "braindecode_sleepkd.cohort.scoring.x_cache_key__mutmut_8": _RENAMED,
+    "braindecode_sleepkd.cohort.scoring.x_cache_key__mutmut_9": _RENAMED,
+    "braindecode_sleepkd.cohort.scoring.x_cache_key__mutmut_10": _RENAMED,
+    "braindecode_sleepkd.cohort.scoring.x__cached_score__mutmut_16": _CAST,
+    "braindecode_sleepkd.cohort.scoring.x__cached_score__mutmut_18": _CAST,
+    "braindecode_sleepkd.cohort.store.x_write_sequences__mutmut_50": "the first "
+    "night is read again instead of reused: the same epochs (one read more)",
+    "braindecode_sleepkd.cohort.store.x_write_sequences__mutmut_61": "the first "
+    "night is let go by binding another value; nothing reads it after",
+    "braindecode_sleepkd.cohort.store.x_write_sequences__mutmut_80": _RESHAPE,
+    "braindecode_sleepkd.cohort.store.x_write_sequences__mutmut_98": _RESHAPE,
 }
 
 
@@ -213,7 +230,7 @@ def _strict(row):
     return f"{100 * killed / tested:.1f}%" if tested else "n/a"
 
 
-def markdown(report, bugs=None):
+def markdown(report, bugs=None, note=""):
     """The scores (and the known bugs replayed) as a markdown page."""
     lines = [
         "# Mutation score",
@@ -238,6 +255,14 @@ def markdown(report, bugs=None):
     lines += ["", "Targeted tests per group:", ""]
     for group in sorted({row["group"] for row in report.values()}):
         lines.append(f"- {group}: `{' '.join(GROUPS[group]['tests'])}`")
+    run = {row["group"] for row in report.values()}
+    missing = [g for g in GROUPS if g not in run]
+    if missing:
+        lines += ["", "Not run (no score): " + "; ".join(
+            f"{g} ({', '.join(GROUPS[g]['files'])})" for g in missing
+        ) + "."]  # fmt: skip
+    if note:
+        lines += ["", note]
     lines += ["", "## Equivalent mutants", ""]
     for name, why in sorted(EQUIVALENT.items()):
         lines.append(f"- `{name}`: {why}")
@@ -282,6 +307,7 @@ def main(argv=None):
         action="store_true",
         help="with --rerun-survived: the mutants that timed out too",
     )
+    parser.add_argument("--note", default="", help="a paragraph for the page")
     parser.add_argument(
         "--no-run",
         action="store_true",
@@ -342,7 +368,8 @@ def main(argv=None):
         Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
         known = Path(args.out).with_name("known_bugs.json")
         bugs = json.loads(known.read_text()) if known.is_file() else None
-        Path(args.out).with_suffix(".md").write_text(markdown(report, bugs))
+        page = markdown(report, bugs, args.note)
+        Path(args.out).with_suffix(".md").write_text(page)
     return 0
 
 

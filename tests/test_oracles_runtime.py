@@ -9,7 +9,7 @@ from sklearn.pipeline import make_pipeline
 from sleepkd_runtime.cli import main
 from sleepkd_runtime.model import OnnxStudent
 from sleepkd_runtime.stage import stage_edf
-from varied_nights import mean_over_sequences
+from varied_nights import mean_over_sequences, strip_contract
 
 from braindecode_sleepkd.export import quantize_onnx, to_onnx
 from braindecode_sleepkd.preprocessing import EpochScaler
@@ -152,17 +152,9 @@ def read_back(path):
 def test_model_without_contract_staged_with_the_options_given(
     models, night, tmp_path, write_edf
 ):
-    import onnx
-    from sleepkd_runtime.contract import CONTRACT_KEY
-
     _, path, _ = models
     edf, epochs = night
-    proto = onnx.load(str(path))
-    keep = [p for p in proto.metadata_props if p.key != CONTRACT_KEY]
-    del proto.metadata_props[:]
-    proto.metadata_props.extend(keep)
-    old = tmp_path / "old.onnx"
-    onnx.save(proto, str(old))
+    old = strip_contract(path, tmp_path / "old.onnx")
     with pytest.raises(ValueError, match="Which channel"):
         stage_edf(old, edf)
     fast = write_edf(

@@ -134,3 +134,17 @@ def mean_over_sequences(predict_proba, X, seq_len, stride):
         for j in range(seq_len):
             out[s + j] += p[j] / sum(t <= s + j < t + seq_len for t in starts)
     return out
+
+
+def strip_contract(path, out):
+    """A copy of the ONNX file ``path`` without its preprocessing contract (an
+    older export), written to ``out``."""
+    import onnx
+    from sleepkd_runtime.contract import CONTRACT_KEY
+
+    proto = onnx.load(str(path))
+    keep = [p for p in proto.metadata_props if p.key != CONTRACT_KEY]
+    del proto.metadata_props[:]
+    proto.metadata_props.extend(keep)
+    onnx.save(proto, str(out))
+    return out
