@@ -238,3 +238,23 @@ def test_a_night_of_more_sequences_than_one_chunk_is_staged_epoch_by_epoch():
     hyp = stage_epochs(predict_proba, X, 30.0 * np.arange(300), 2, stride=1)
     expected = mean_over_sequences(predict_proba, X, 2, 1)  # 299 sequences
     np.testing.assert_allclose(hyp.proba, expected, atol=1e-12)
+
+
+def test_staging_contract_reconciles_options_with_the_contract(models):
+    from dataclasses import replace
+
+    from sleepkd_runtime.contract import ContractError
+    from sleepkd_runtime.stage import staging_contract
+
+    named = replace(OnnxStudent(models[1]).contract, channels=(CH,))
+    assert staging_contract(named) == (named, [CH])
+    assert staging_contract(named, channels=CH)[1] == [CH]
+    with pytest.raises(ContractError, match=r"channels=\('C4-M1',\).*\('Fz',\)"):
+        staging_contract(named, channels="Fz")
+    with pytest.raises(ContractError, match="scaling='robust'"):
+        staging_contract(named, scaling="none")
+    with pytest.raises(ValueError, match="scaling must be one of"):
+        staging_contract(named, scaling="minmax")
+    with pytest.warns(UserWarning, match="channels=\\('Fz',\\) instead"):
+        contract, channels = staging_contract(named, channels="Fz", override=True)
+    assert channels == ["Fz"] and contract.channels == ("Fz",)
