@@ -87,7 +87,10 @@ _RENAMED = (
     "inputs still share a key and different ones do not (a one-off recompute)"
 )
 _CAST = "score_one casts the record to float32: only the cache file's dtype changes"
+_CAST2 = "a single scorer's output is already float32 (cast when scored)"
 _RESHAPE = "numpy infers the dimension given as any negative number, -2 as -1"
+_SAME = "the same output, only slower or more memory (speed is measured in "
+_SAME += "benchmarks, not unit tests)"
 _BATCH = "sequences are scored independently: batching changes no float output"
 
 #: Surviving mutants that behave exactly as the original, with why.
@@ -126,6 +129,14 @@ EQUIVALENT = {
     "braindecode_sleepkd.cohort.scoring.x_cache_key__mutmut_10": _RENAMED,
     "braindecode_sleepkd.cohort.scoring.x__cached_score__mutmut_16": _CAST,
     "braindecode_sleepkd.cohort.scoring.x__cached_score__mutmut_18": _CAST,
+    "braindecode_sleepkd.cohort.scoring.x_score_cohort__mutmut_15": _SAME
+    + ": n_jobs ignored, scored serially",
+    "braindecode_sleepkd.cohort.scoring.x_score_cohort__mutmut_17": _SAME
+    + ": n_jobs ignored, scored serially",
+    "braindecode_sleepkd.cohort.scoring.x_score_cohort__mutmut_18": _SAME
+    + ": joblib's results as a list, not a generator",
+    "braindecode_sleepkd.cohort.scoring.x_score_one__mutmut_62": _CAST2,
+    "braindecode_sleepkd.cohort.scoring.x_score_one__mutmut_64": _CAST2,
     "braindecode_sleepkd.cohort.store.x_write_sequences__mutmut_50": "the first "
     "night is read again instead of reused: the same epochs (one read more)",
     "braindecode_sleepkd.cohort.store.x_write_sequences__mutmut_61": "the first "

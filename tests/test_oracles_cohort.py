@@ -40,6 +40,7 @@ def test_store_holds_each_epochs_own_teacher_output_and_label(tmp_path, seq_len)
         seq_len,
         "robust",
     )
+    assert store.X.dtype == np.float32 and store.proba.dtype == np.float32
     lengths = [len(truth[n.name]) for n in nights]
     assert all(n % seq_len for n in lengths)  # the fixture: no night divides
     assert store.n_dropped == sum(n % seq_len for n in lengths)
@@ -248,3 +249,34 @@ def test_ensemble_members_kept_and_bad_outputs_refused(tmp_path):
     np.testing.assert_allclose(rec["proba"], (a + b) / 2, atol=1e-6)
     bad = score_one(night, _Unnormalised(), CHANNEL)
     assert "rows summing to 1" in bad["skipped"] and "(23, 5)" in bad["skipped"]
+
+
+class _AlmostNormalised(EpochScorer):
+    def score_night(self, X, sfreq):
+        return (1 + 5e-4) * super().score_night(X, sfreq)
+
+
+def test_score_records_and_cohort_rate_progress_and_time(tmp_path, capsys):
+    import time
+
+    from braindecode_sleepkd.cohort.scoring import score_one
+
+    write_varied_nights(tmp_path, lengths=(12, 11, 13), sfreq=100.0)
+    write_night_edf(tmp_path / "slow.edf", np.ones((12, 1500)), SFREQ, CHANNEL)
+    nights = find_nights(tmp_path)
+    start = time.perf_counter()
+    rec = score_one(nights[0], EpochScorer(), CHANNEL)
+    assert rec["members"] is None and rec["proba"].dtype == np.float32
+    assert 0 <= rec["seconds"] <= time.perf_counter() - start
+    assert "skipped" not in score_one(nights[0], _AlmostNormalised(), CHANNEL)
+    start = time.perf_counter()
+    out = score_cohort(EpochScorer(), nights, CHANNEL, n_jobs=1)
+    assert 0 <= out.seconds <= time.perf_counter() - start
+    assert out.sfreq == 100.0 and [r["name"] for r in out.nights] == [
+        "night0", "night1", "night2"
+    ]  # fmt: skip
+    assert "100 Hz" in out.skipped.reasons["slow"]
+    err = capsys.readouterr().err
+    assert "teacher epochwise" in err and "4/4" in err and "night/s" in err
+    score_cohort(EpochScorer(), nights, CHANNEL, n_jobs=1, progress=False)
+    assert capsys.readouterr().err == ""
