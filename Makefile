@@ -28,7 +28,7 @@ benchmark: setup
 	$(BIN)/sleepkd benchmark --dataset sample
 
 # Mutation score of the modules where a silent bug loses data or gives wrong stages
-# (on demand, not in CI; about an hour of CPU for every group: --groups picks some).
+# (on demand, not in CI; 5-40 CPU-minutes per group: --groups picks some).
 mutation: setup
 	$(BIN)/python -c "import mutmut" 2>/dev/null || \
 		$(BIN)/python -m pip install -c requirements/constraints.txt mutmut
