@@ -2,7 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint format docs benchmark clean
+.PHONY: setup demo test lint format docs benchmark mutation clean
 
 setup:
 	bash scripts/setup_venv.sh
@@ -26,6 +26,13 @@ docs: setup
 
 benchmark: setup
 	$(BIN)/sleepkd benchmark --dataset sample
+
+# Mutation score of the modules where a silent bug loses data or gives wrong stages
+# (on demand, not in CI; 5-40 CPU-minutes per group: --groups picks some).
+mutation: setup
+	$(BIN)/python -c "import mutmut" 2>/dev/null || \
+		$(BIN)/python -m pip install -c requirements/constraints.txt mutmut
+	nice $(BIN)/python benchmarks/mutation.py --out benchmarks/results/mutation.json
 
 clean:
 	rm -rf $(VENV) docs/_build docs/auto_examples docs/generated .pytest_cache

@@ -12,7 +12,6 @@ import pytest
 from helpers import make_data, tiny_clf
 from sklearn.pipeline import make_pipeline
 from sleepkd_runtime.contract import (
-    CONTRACT_KEY,
     Contract,
     ContractError,
     detect_scaling,
@@ -20,6 +19,7 @@ from sleepkd_runtime.contract import (
     scale_epochs,
 )
 from sleepkd_runtime.edf import read_edf_epochs
+from varied_nights import strip_contract
 
 from braindecode_sleepkd.cli import main
 from braindecode_sleepkd.datasets import make_sequences
@@ -178,12 +178,7 @@ def test_pipeline_scaler_is_in_the_contract_and_applied_in_staging(data, tmp_pat
 def test_model_without_contract_stages_with_a_warning(fitted, data, tmp_path):
     X, _ = data
     path = to_onnx(fitted, tmp_path / "student.onnx")
-    proto = onnx.load(str(path))
-    keep = [p for p in proto.metadata_props if p.key != CONTRACT_KEY]
-    del proto.metadata_props[:]
-    proto.metadata_props.extend(keep)
-    old = tmp_path / "old.onnx"
-    onnx.save(proto, str(old))
+    old = strip_contract(path, tmp_path / "old.onnx")
     night = _write_edf(tmp_path / "night.edf", X)
     with pytest.warns(
         UserWarning, match="carries no preprocessing contract.*microvolts"
