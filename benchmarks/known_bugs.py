@@ -44,8 +44,8 @@ BUGS = [
     dict(
         name="EDF+ stage annotations one epoch late",
         file="runtime/sleepkd_runtime/hypnogram.py",
-        old="EdfAnnotation(float(o), EPOCH_SEC, str(d))",
-        new="EdfAnnotation(float(o) + EPOCH_SEC, EPOCH_SEC, str(d))",
+        old="EdfAnnotation(float(o), EPOCH_S, str(d))",
+        new="EdfAnnotation(float(o) + EPOCH_S, EPOCH_S, str(d))",
         tests="tests/test_oracles_outputs.py",
     ),
     dict(

@@ -116,8 +116,14 @@ def test_training_and_validation_nights_are_disjoint_by_content(run):
     folder, out, card, truth = run
     valid_names = card.data["validation_nights"]
     assert len(valid_names) == 1 and valid_names[0] in truth
-    train = _epoch_keys(np.load(out / "sequences" / "train.npy"))
-    valid = _epoch_keys(np.load(out / "sequences" / "valid.npy"))
+    # the training sequences, then the validation nights' (out/sequences/fit.npy)
+    fit = np.load(out / "sequences" / "fit.npy")
+    n_valid = sum(
+        len(read_night(night, CHANNEL)[0]) // SEQ_LEN
+        for night in find_nights(folder)
+        if night.name in valid_names
+    )
+    train, valid = _epoch_keys(fit[:-n_valid]), _epoch_keys(fit[-n_valid:])
     assert not train & valid, f"{len(train & valid)} epochs both train and validate"
     for night in find_nights(folder):
         if night.name not in truth:

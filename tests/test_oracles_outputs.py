@@ -99,7 +99,7 @@ def test_statistics_of_a_night_without_sleep(n_wake):
 def test_dataframe_and_annotations_equal_the_hypnogram(written):
     hyp, labels, proba, _ = written
     table = hyp.to_dataframe()
-    assert list(table.columns) == ["onset", "stage", "label"] + [
+    assert list(table.columns) == ["onset", "clock", "stage", "label"] + [
         f"p_{n}" for n in NAMES
     ]
     np.testing.assert_array_equal(table[[f"p_{n}" for n in NAMES]], proba)

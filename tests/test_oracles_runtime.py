@@ -160,7 +160,9 @@ def test_model_without_contract_staged_with_the_options_given(
     fast = write_edf(
         str(tmp_path / "fast.edf"), {CH: np.repeat(epochs.ravel(), 2)}, 20.0
     )
-    with pytest.raises(ValueError, match="expects 300 samples per epoch but fast.edf"):
+    with pytest.raises(
+        ValueError, match="expects 300 samples per epoch but the recording gives 600"
+    ):
         stage_edf(old, fast, CH)
     with pytest.warns(UserWarning, match=r"ONNX file old.onnx carries no.*10 Hz"):
         hyp = stage_edf(old, edf, CH, seq_len=SEQ_LEN, stride=2, scaling="robust")
@@ -175,9 +177,9 @@ def test_model_without_contract_staged_with_the_options_given(
 
 
 def test_one_epoch_sequences_and_integer_coverage_counts():
-    from sleepkd_runtime.sliding import combine, sequence_starts
+    from sleepkd_runtime.sliding import combine, night_starts
 
-    np.testing.assert_array_equal(sequence_starts(5, 1, 1), [0, 1, 2, 3, 4])
+    np.testing.assert_array_equal(night_starts(5, 1, 1), [0, 1, 2, 3, 4])
     proba = np.random.default_rng(0).dirichlet(np.ones(5), (3, 4)).astype(np.float32)
     mean, counts = combine(proba, [0, 2, 3], 7)
     np.testing.assert_array_equal(counts, [1, 1, 2, 3, 2, 2, 1])
