@@ -111,13 +111,6 @@ def _output_format(out, given):
 def _check_args(args, ex):
     """Check the arguments before loading anything; return the output format."""
     fmt = _output_format(args.out, args.format)
-    out = Path(args.out)
-    targets = [out] + ([out.with_suffix(".int8.onnx")] if args.quantize else [])
-    existing = [p for p in targets if p.exists()]
-    if existing and not args.force:
-        from sleepkd_runtime.cli import already_exist
-
-        raise CommandError(already_exist(existing))
     if args.opset is not None:
         if fmt != "onnx":
             raise CommandError(
@@ -136,6 +129,13 @@ def _check_args(args, ex):
             raise CommandError(f"--calibration {cal}: expected a .npy or .edf file.")
         if not cal.is_file():
             raise CommandError(f"--calibration file not found: {cal}")
+    out = Path(args.out)
+    targets = [out] + ([out.with_suffix(".int8.onnx")] if args.quantize else [])
+    existing = [p for p in targets if p.exists()]
+    if existing and not args.force:
+        from sleepkd_runtime.cli import already_exist
+
+        raise CommandError(already_exist(existing))
     return fmt
 
 
