@@ -8,7 +8,8 @@ scored night validates), distilled with each hard weight and each seed, and
 staged from the exported ONNX student; kappa against the experts on the
 held-out nights, and the paired difference (hard 1 - hard 0) per held-out
 night x seed with a 95% t interval. Writes
-``benchmarks/results/cohort_recipe.{json,md}``.
+``benchmarks/results/cohort_recipe.{json,md}`` (``cohort_recipe_<teacher>`` for
+another teacher than YASA).
 
 Run: ``nice python benchmarks/cohort_recipe.py`` (options: ``--help``).
 """
@@ -44,7 +45,8 @@ for s in args.scored.split(","):
     if not link.exists():
         os.symlink(nights / f"excerpt{s}.hypnogram.txt", link)
 weights = [float(w) for w in args.weights.split(",")]
-results_path = Path(args.out) / "cohort_recipe.json"
+stem = "cohort_recipe" + ("" if args.teacher == "yasa" else f"_{args.teacher}")
+results_path = Path(args.out) / f"{stem}.json"
 runs = json.loads(results_path.read_text())["runs"] if results_path.exists() else {}
 command = (
     f"nice python benchmarks/cohort_recipe.py --teacher {args.teacher} --seeds "
@@ -103,5 +105,5 @@ if len(weights) == 2:
             f"{c['ci_high']:+.3f}] (95% t interval over {c.get('n', len(per[a]))} "
             "held-out night x seed pairs)",
         ]
-(Path(args.out) / "cohort_recipe.md").write_text("\n".join(rows) + "\n")
+(Path(args.out) / f"{stem}.md").write_text("\n".join(rows) + "\n")
 print("\n".join(rows))
