@@ -2,7 +2,7 @@
 
 Each bug is a one-line edit of package code that once passed every relevant
 test. The edit is applied to the working tree, the oracle tests are run, and
-the file is restored (also on error or Ctrl-C); the first failing test and its
+the file is restored (also on error, Ctrl-C or SIGTERM); the first failing test and its
 assertion are recorded. A bug "caught" by a crash (an exception other than
 ``AssertionError``) counts as not caught.
 
@@ -15,6 +15,7 @@ Run from the repository root::
 import argparse
 import json
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -97,7 +98,13 @@ def replay(bug):
     )
 
 
+def _exit_on_sigterm(signum, frame):
+    """SIGTERM unwinds like Ctrl-C, so the edited file is restored."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv=None):
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="benchmarks/results/known_bugs.json")
     args = parser.parse_args(argv)
