@@ -121,8 +121,13 @@ def training_passes(n_sequences, batch_size, max_epochs, min_steps):
     ``max_epochs``, raised so that the steps reach ``min_steps`` (a small
     cohort trains as long, in steps, as a large one).
     """
-    per_pass = max(1, -(-int(n_sequences) // int(batch_size)))
+    per_pass = steps_per_pass(n_sequences, batch_size)
     return max(int(max_epochs), -(-int(min_steps) // per_pass))
+
+
+def steps_per_pass(n_sequences, batch_size):
+    """Optimiser steps of one pass over ``n_sequences`` (at least one)."""
+    return max(1, -(-int(n_sequences) // int(batch_size)))
 
 
 def majority_accuracy(y_train, y_valid):
@@ -215,6 +220,7 @@ def stage_store(onnx_path, store, seq_len):
     -------
     np.ndarray of int64, shape ``store.y.shape``
     """
+    from sleepkd_runtime.constants import EPOCH_S
     from sleepkd_runtime.model import OnnxStudent
     from sleepkd_runtime.stage import stage_epochs
 
@@ -223,7 +229,8 @@ def stage_store(onnx_path, store, seq_len):
     for night in np.unique(store.night):
         rows = np.flatnonzero(store.night == night)
         X = np.asarray(store.X[rows]).reshape(-1, *store.X.shape[2:])
-        hyp = stage_epochs(student.predict_proba, X, np.arange(len(X)) * 30.0, seq_len)
+        onsets = np.arange(len(X)) * EPOCH_S
+        hyp = stage_epochs(student.predict_proba, X, onsets, seq_len)
         stages[rows] = hyp.stages.reshape(len(rows), -1)
     return stages
 
@@ -447,7 +454,7 @@ def distill_cohort(
             **params,
         )
     }
-    steps = passes * -(-n_tr // batch_size)
+    steps = passes * steps_per_pass(n_tr, batch_size)
     labelled = (tr.y != UNLABELLED).any(axis=1)
     if baseline and labelled.any():
         idx = np.flatnonzero(labelled)
